@@ -1,0 +1,72 @@
+# ehr2omop: the two commands are `make demo` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_PATIENTS ?= 200
+DEMO_SEED ?= 42
+DEMO_EXTRACT := .ehr2omop/demo-extract
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: help venv demo run test pytest lint fmt setup db-start db-stop clean
+
+help:
+	@echo "make demo   - install, start the embedded PostgreSQL, build the demo OMOP CDM"
+	@echo "make test   - the whole test suite (pytest with real dbt builds, then lint)"
+	@echo "make run EXTRACT=<dir|zip> VOCAB=<athena dir|zip>  - build your own extract"
+	@echo "make lint | fmt | setup | clean"
+
+# The virtual environment, rebuilt when pyproject.toml changes.
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/ehr2omop db start
+	$(BIN)/ehr2omop generate synthea --patients $(DEMO_PATIENTS) --seed $(DEMO_SEED) --out $(DEMO_EXTRACT)
+	$(BIN)/ehr2omop run --extract $(DEMO_EXTRACT) --vocab demo
+
+run: venv
+	@test -n "$(EXTRACT)" -a -n "$(VOCAB)" || { echo "error: usage: make run EXTRACT=<synthea dir|zip> VOCAB=<athena dir|zip>" >&2; exit 2; }
+	$(BIN)/ehr2omop db start
+	$(BIN)/ehr2omop run --extract "$(EXTRACT)" --vocab "$(VOCAB)"
+
+test: venv
+	$(BIN)/ehr2omop db start
+	$(MAKE) pytest
+	$(MAKE) lint
+
+pytest: venv
+	$(BIN)/python -m pytest tests/python
+
+lint: venv
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	$(BIN)/ehr2omop db start >/dev/null
+	$(BIN)/sqlfluff lint models macros tests/dbt analyses --templater dbt
+
+fmt: venv
+	$(BIN)/ruff check --fix scripts tests
+	$(BIN)/ruff format scripts tests
+	$(BIN)/ehr2omop db start >/dev/null
+	$(BIN)/sqlfluff fix models macros tests/dbt analyses --templater dbt
+
+setup: venv
+	$(BIN)/pre-commit install
+
+db-start: venv
+	$(BIN)/ehr2omop db start
+
+db-stop: venv
+	$(BIN)/ehr2omop db stop
+
+clean:
+	-$(BIN)/ehr2omop db stop
+	rm -rf .ehr2omop target logs

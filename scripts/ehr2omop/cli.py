@@ -1,0 +1,236 @@
+"""The one command line: ``ehr2omop db|load|vocab|generate|run|summary``. Thin: logic lives in modules."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ehr2omop import __version__, db
+from ehr2omop.errors import UserError
+
+console = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def byte_progress(label: str) -> Iterator[tuple]:
+    """A progress bar over bytes; yields (on_total, on_bytes) callbacks."""
+    with Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(label, total=None)
+        yield (
+            lambda total: progress.update(task, total=total),
+            lambda n: progress.advance(task, n),
+        )
+
+
+class Cli(click.Group):
+    """Turns a UserError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            sys.exit(2)
+
+
+@click.group(cls=Cli)
+@click.version_option(__version__, prog_name="ehr2omop")
+def main() -> None:
+    """ehr2omop: raw EHR extracts to OMOP CDM v5.4 on PostgreSQL."""
+
+
+# --- db ---------------------------------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """Manage the embedded PostgreSQL server of this checkout."""
+
+
+@db_group.command("start")
+def db_start() -> None:
+    """Initialise (first time) and start the server; create the database."""
+    srv = db.start()
+    out.print(f"running on 127.0.0.1:{srv.port}, database {srv.database} ({srv.data_dir})")
+
+
+@db_group.command("stop")
+def db_stop() -> None:
+    """Stop the server (its data stays)."""
+    out.print("stopped" if db.stop() else "not running")
+
+
+@db_group.command("status")
+def db_status() -> None:
+    """Say whether the server runs; exit 3 when it does not."""
+    srv = db.server()
+    if db.is_running(srv):
+        out.print(f"running on 127.0.0.1:{srv.port} ({srv.data_dir})")
+    else:
+        out.print("not initialised" if not db.is_initialized(srv) else "stopped")
+        sys.exit(3)
+
+
+@db_group.command("url")
+def db_url() -> None:
+    """Print the connection URL of the target database (psql accepts it)."""
+    out.print(db.server().url(), highlight=False, soft_wrap=True)
+
+
+@db_group.command("psql", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def db_psql(args: tuple[str, ...]) -> None:
+    """Open psql on the target database (extra arguments go to psql)."""
+    srv = db.server()
+    if not db.is_running(srv):
+        raise UserError("the embedded server is not running: run `ehr2omop db start`")
+    cmd = db.psql_command(srv) + list(args)
+    os.execv(cmd[0], cmd)
+
+
+@db_group.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_reset(yes: bool) -> None:
+    """Drop and recreate the target database (all raw, vocab and built data)."""
+    srv = db.server()
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"drop every table in database {srv.database}?", abort=True)
+    db.reset(srv)
+    out.print(f"database {srv.database} is empty")
+
+
+# --- load / vocab ------------------------------------------------------------------------------
+
+
+@main.group("load")
+def load_group() -> None:
+    """Land raw extracts in the raw schema."""
+
+
+@load_group.command("synthea")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--batch-id", help="Batch id (default: derived from the files' content).")
+def load_synthea_cmd(source: Path, batch_id: str | None) -> None:
+    """Land a Synthea CSV export (folder or .zip) into raw tables with COPY."""
+    from ehr2omop.connection import connect
+    from ehr2omop.load import load_synthea
+
+    started = time.monotonic()
+    with connect() as conn, byte_progress("loading") as (on_total, on_bytes):
+        batch, results = load_synthea(conn, source, batch_id, on_total, on_bytes)
+    table = Table(title=f"batch {batch}")
+    for col in ("file", "table", "rows", "status"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for r in results:
+        table.add_row(r.file_name, r.entity, f"{r.rows:,}", r.status + (f" ({r.note})" if r.note else ""))
+    out.print(table)
+    loaded = sum(r.rows for r in results)
+    out.print(f"{loaded:,} rows loaded in {time.monotonic() - started:.1f}s")
+
+
+@main.group("vocab")
+def vocab_group() -> None:
+    """Manage the OMOP vocabulary in the vocab schema."""
+
+
+@vocab_group.command("load")
+@click.argument("source", required=False, type=click.Path(path_type=Path))
+@click.option("--demo", is_flag=True, help="Load the small demo vocabulary shipped with the project.")
+def vocab_load_cmd(source: Path | None, demo: bool) -> None:
+    """Load an Athena download (folder or .zip), replacing the previous one atomically."""
+    from ehr2omop.connection import connect
+    from ehr2omop.vocab import demo_vocabulary_dir, load_vocabulary
+
+    if demo == (source is not None):
+        raise UserError("give either an Athena folder/zip or --demo, not both or neither")
+    src = demo_vocabulary_dir() if demo else source
+    assert src is not None
+    started = time.monotonic()
+    with connect() as conn, byte_progress("vocabulary") as (on_total, on_bytes):
+        result = load_vocabulary(conn, src, on_total, on_bytes)
+    table = Table(title=f"vocabulary {result.version}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in result.rows.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    out.print(f"loaded in {time.monotonic() - started:.1f}s")
+
+
+# --- generate ----------------------------------------------------------------------------------
+
+
+@main.group("generate")
+def generate_group() -> None:
+    """Generate synthetic extracts."""
+
+
+@generate_group.command("synthea")
+@click.option("--patients", type=click.IntRange(1), required=True, help="Number of patients.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--version", "version", type=click.Choice(["3.0", "3.3"]), default="3.3", show_default=True)
+def generate_synthea_cmd(patients: int, seed: int, out_dir: Path, version: str) -> None:
+    """Write a Synthea-format CSV extract drawn from the demo vocabulary."""
+    from ehr2omop.generate import generate_synthea
+
+    started = time.monotonic()
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("generating", total=patients)
+        counts = generate_synthea(
+            out_dir, patients=patients, seed=seed, version=version,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+    table = Table(title=f"{patients:,} patients, seed {seed}, Synthea v{version} -> {out_dir}")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    out.print(f"generated in {time.monotonic() - started:.1f}s")
+
+
+# --- run / summary -----------------------------------------------------------------------------
+
+
+@main.command("run")
+@click.option("--extract", type=click.Path(path_type=Path), required=True, help="Synthea folder or .zip.")
+@click.option("--vocab", "vocab_source", required=True, help="Athena folder or .zip, or 'demo'.")
+@click.option("--batch-id", help="Batch id for the extract.")
+def run_cmd(extract: Path, vocab_source: str, batch_id: str | None) -> None:
+    """The whole pipeline into a freshly reset database: vocab, load, dbt build, summary."""
+    from ehr2omop.pipeline import run_pipeline
+
+    run_pipeline(extract, vocab_source, batch_id, console=console, out=out)
+
+
+@main.command("summary")
+def summary_cmd() -> None:
+    """Rows per schema and table, and staging rejects by reason."""
+    from ehr2omop.connection import connect
+    from ehr2omop.summary import print_summary
+
+    with connect() as conn:
+        print_summary(conn, out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

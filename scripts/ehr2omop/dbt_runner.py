@@ -1,0 +1,35 @@
+"""Running dbt for this project as a subprocess, with the project's profile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ehr2omop.errors import UserError
+from ehr2omop.paths import project_dir
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the checkout's .venv), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if not found:
+        raise UserError("dbt is not installed: run `make venv`")
+    return found
+
+
+def run_dbt(args: list[str], env: dict[str, str] | None = None, check: bool = True) -> int:
+    """Run ``dbt <args>`` in the project folder; output goes straight to the terminal."""
+    root = project_dir()
+    cmd = [dbt_executable(), *args, "--project-dir", str(root)]
+    full_env = dict(os.environ, **(env or {}))
+    full_env.setdefault("DBT_PROFILES_DIR", str(root))
+    code = subprocess.run(cmd, cwd=root, env=full_env).returncode
+    if check and code != 0:
+        raise UserError(f"`dbt {' '.join(args)}` failed (exit {code}); see its output above and target/run_results.json")
+    return code
