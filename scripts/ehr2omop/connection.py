@@ -15,7 +15,7 @@ def database_url() -> str:
     return os.environ.get("EHR2OMOP_DATABASE_URL") or db.server().url()
 
 
-def connect(autocommit: bool = False) -> psycopg.Connection:
+def connect(autocommit: bool = True) -> psycopg.Connection:
     url = database_url()
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)

@@ -1,0 +1,85 @@
+"""Shared fixtures: the real embedded PostgreSQL, one fresh database per test, the shared data."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ehr2omop import db
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data; EHR2OMOP_SHARED_DATA makes it mandatory (CI), else tests skip without it."""
+    given = os.environ.get("EHR2OMOP_SHARED_DATA")
+    path = Path(given) if given else PROJECT.parent / "shared" / "data"
+    if not (path / "synthea").is_dir() or not (path / "vocabulary").is_dir():
+        if given:
+            pytest.fail(f"EHR2OMOP_SHARED_DATA={given} has no synthea/ and vocabulary/ folders")
+        pytest.skip("shared test data not found (set EHR2OMOP_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def server() -> db.Server:
+    return db.start()
+
+
+class Database:
+    """A fresh database on the embedded server, with helpers to reach it the way users do."""
+
+    def __init__(self, srv: db.Server, name: str, tmp: Path) -> None:
+        self.srv = srv
+        self.name = name
+        self.tmp = tmp
+        self.url = srv.url(name)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(os.environ, EHR2OMOP_PGDATABASE=self.name, EHR2OMOP_PGPORT=str(self.srv.port))
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.url, autocommit=True)
+
+    def scalar(self, query: str, params: tuple = ()) -> object:
+        with self.connect() as conn:
+            row = conn.execute(query, params).fetchone()
+        return row[0] if row else None
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the real `ehr2omop` command against this database."""
+        cmd = [str(Path(sys.executable).parent / "ehr2omop"), *args]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=PROJECT)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the real `dbt` on the project against this database, artifacts in a temp folder."""
+        cmd = [
+            str(Path(sys.executable).parent / "dbt"), *args,
+            "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+            "--target-path", str(self.tmp / "target"), "--log-path", str(self.tmp / "logs"),
+        ]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=PROJECT)
+        if check and result.returncode != 0:
+            raise AssertionError(f"dbt {' '.join(args)} exited {result.returncode}:\n{result.stdout[-6000:]}")
+        return result
+
+
+@pytest.fixture
+def database(server: db.Server, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+    db.drop_database(server, name)
+    db.ensure_database(server, name)
+    yield Database(server, name, tmp_path)
+    db.drop_database(server, name)
