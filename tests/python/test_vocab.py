@@ -57,18 +57,25 @@ def test_text_with_quotes_and_backslashes_is_verbatim(database, shared_data, tmp
 
 def test_a_failed_load_leaves_the_previous_vocabulary(database, shared_data, tmp_path):
     database.cli("vocab", "load", str(shared_data / "vocabulary"))
-    before = database.scalar("select count(*) from vocab.concept_relationship")
+    def counts() -> dict[str, int]:
+        return {t: database.scalar(f"select count(*) from vocab.{t}") for t in TABLES}
+
+    before = counts()
     broken = tmp_path / "broken"
     shutil.copytree(shared_data / "vocabulary", broken)
-    concept = broken / "CONCEPT.csv"
-    concept.chmod(0o644)
-    with concept.open("a") as fh:
-        fh.write("notanumber\tBad\tCondition\tSNOMED\tClinical Finding\tS\tx\t19700101\t20991231\t\n")
+    # the last file loaded is broken, so every other table was already replaced when it fails
+    ancestor = broken / "CONCEPT_ANCESTOR.csv"
+    ancestor.chmod(0o644)
+    with ancestor.open("a") as fh:
+        fh.write("1\tnotanumber\t0\t0\n")
+    (broken / "CONCEPT.csv").chmod(0o644)
+    (broken / "CONCEPT.csv").write_text((broken / "CONCEPT.csv").read_text().splitlines(keepends=True)[0])
     result = database.cli("vocab", "load", str(broken), check=False)
     assert result.returncode == 2
     error = result.stderr.strip()
-    assert len(error.splitlines()) == 1 and "CONCEPT.csv" in error and "previous vocabulary is unchanged" in error
-    assert database.scalar("select count(*) from vocab.concept_relationship") == before
+    assert len(error.splitlines()) == 1, error
+    assert "CONCEPT_ANCESTOR.csv" in error and "previous vocabulary is unchanged" in error
+    assert counts() == before
     assert database.scalar("select count(*) from vocab.vocabulary_load") == 1
     # a duplicate key is refused the same way
     dup = write_athena(
@@ -78,7 +85,7 @@ def test_a_failed_load_leaves_the_previous_vocabulary(database, shared_data, tmp
     )
     result = database.cli("vocab", "load", str(dup), check=False)
     assert result.returncode == 2 and "duplicate keys" in result.stderr
-    assert database.scalar("select count(*) from vocab.concept_relationship") == before
+    assert counts() == before
 
 
 def test_missing_file_is_refused(database, shared_data, tmp_path):
