@@ -196,7 +196,10 @@ def generate_synthea_cmd(patients: int, seed: int, out_dir: Path, version: str) 
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("generating", total=patients)
         counts = generate_synthea(
-            out_dir, patients=patients, seed=seed, version=version,
+            out_dir,
+            patients=patients,
+            seed=seed,
+            version=version,
             progress=lambda done: progress.update(task, completed=done),
         )
     table = Table(title=f"{patients:,} patients, seed {seed}, Synthea v{version} -> {out_dir}")

@@ -153,8 +153,10 @@ def _initdb(srv: Server) -> None:
     _run(
         [
             _bin("initdb"),
-            "-D", str(srv.data_dir),
-            "-U", DB_SUPERUSER,
+            "-D",
+            str(srv.data_dir),
+            "-U",
+            DB_SUPERUSER,
             "--auth-local=trust",
             "--auth-host=trust",
             "--encoding=UTF8",
@@ -174,17 +176,23 @@ def start(srv: Server | None = None) -> Server:
     if not is_running(srv):
         if _port_taken(srv.port):
             raise UserError(
-                f"port {srv.port} on 127.0.0.1 is used by another program: "
-                f"set EHR2OMOP_PGPORT to a free port and retry"
+                f"port {srv.port} on 127.0.0.1 is used by another program: set EHR2OMOP_PGPORT to a free port and retry"
             )
         if not is_initialized(srv):
             _initdb(srv)
         _run(
             [
-                _bin("pg_ctl"), "start", "-w", "-t", "60",
-                "-D", str(srv.data_dir),
-                "-l", str(srv.log_file),
-                "-o", f"-p {srv.port} -k {srv.socket_dir}",
+                _bin("pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(srv.data_dir),
+                "-l",
+                str(srv.log_file),
+                "-o",
+                f"-p {srv.port} -k {srv.socket_dir}",
             ],
             srv,
         )

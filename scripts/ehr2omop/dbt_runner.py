@@ -31,5 +31,5 @@ def run_dbt(args: list[str], env: dict[str, str] | None = None, check: bool = Tr
     full_env.setdefault("DBT_PROFILES_DIR", str(root))
     code = subprocess.run(cmd, cwd=root, env=full_env).returncode
     if check and code != 0:
-        raise UserError(f"`dbt {' '.join(args)}` failed (exit {code}); see its output above and target/run_results.json")
+        raise UserError(f"`dbt {' '.join(args)}` failed (exit {code}): see the output above")
     return code

@@ -82,18 +82,14 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         ]
         assert len(meta) == len(RAW_META_COLUMNS)
         conn.execute(sql.SQL("create sequence if not exists {}").format(seq))
-        conn.execute(
-            sql.SQL("create table if not exists {} ({})").format(table, sql.SQL(", ").join(cols + meta))
-        )
+        conn.execute(sql.SQL("create table if not exists {} ({})").format(table, sql.SQL(", ").join(cols + meta)))
 
 
 def _normalise_header(member: Member, header: list[str]) -> list[str]:
     columns = [h.lower() for h in header]
     for col in columns:
         if not _IDENT.match(col):
-            raise UserError(
-                f"{member.name}: header column {col!r} is not a plain column name; fix the header line"
-            )
+            raise UserError(f"{member.name}: header column {col!r} is not a plain column name; fix the header line")
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
         raise UserError(f"{member.name}: header repeats column(s) {', '.join(dupes)}; fix the header line")
@@ -153,9 +149,7 @@ def _decide(conn: psycopg.Connection, batch_id: str, p: Planned) -> tuple[str, s
             f"(sha256 {same_key[0][:12]}…); load it under a new --batch-id"
         )
     elsewhere = conn.execute(
-        sql.SQL("select batch_id from {} where sha256 = %s and entity = %s order by loaded_at limit 1").format(
-            table
-        ),
+        sql.SQL("select batch_id from {} where sha256 = %s and entity = %s order by loaded_at limit 1").format(table),
         (p.sha256, p.entity.name),
     ).fetchone()
     if elsewhere:
@@ -163,9 +157,7 @@ def _decide(conn: psycopg.Connection, batch_id: str, p: Planned) -> tuple[str, s
     return "load", ""
 
 
-def _copy_file(
-    conn: psycopg.Connection, batch_id: str, p: Planned, on_bytes: Callable[[int], None]
-) -> int:
+def _copy_file(conn: psycopg.Connection, batch_id: str, p: Planned, on_bytes: Callable[[int], None]) -> int:
     """Load one file in one transaction; returns the row count."""
     table = sql.Identifier(RAW_SCHEMA, p.entity.name)
     with conn.transaction():

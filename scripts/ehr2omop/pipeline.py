@@ -15,9 +15,7 @@ from ehr2omop.summary import print_summary
 from ehr2omop.vocab import demo_vocabulary_dir, load_vocabulary
 
 
-def run_pipeline(
-    extract: Path, vocab_source: str, batch_id: str | None, console: Console, out: Console
-) -> None:
+def run_pipeline(extract: Path, vocab_source: str, batch_id: str | None, console: Console, out: Console) -> None:
     """Build ``extract`` with ``vocab_source`` ('demo' or an Athena folder/zip) into a reset database."""
     timings: dict[str, float] = {}
     started = time.monotonic()

@@ -34,8 +34,7 @@ def rejects_by_reason(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     if not exists:
         return []
     return conn.execute(
-        "select entity, reject_reason, count(*) from staging.stg_synthea__rejects"
-        " group by 1, 2 order by 1, 3 desc"
+        "select entity, reject_reason, count(*) from staging.stg_synthea__rejects group by 1, 2 order by 1, 3 desc"
     ).fetchall()
 
 

@@ -144,18 +144,14 @@ def _index_sql(table: str, suffix: str, definition: str) -> sql.Composed:
     target = sql.Identifier(VOCAB_SCHEMA, table)
     if definition.startswith("primary key"):
         return sql.SQL("alter table {} add constraint {} {}").format(target, name, sql.SQL(definition))
-    return sql.SQL("create index {} on {} {}").format(
-        name, target, sql.SQL(definition.removeprefix("index "))
-    )
+    return sql.SQL("create index {} on {} {}").format(name, target, sql.SQL(definition.removeprefix("index ")))
 
 
 def _plan(source: Path) -> dict[str, Member | None]:
     members = {m.name.lower().removesuffix(".csv"): m for m in list_members(source)}
     missing = [t.upper() + ".csv" for t in TABLES if t not in members and t not in OPTIONAL]
     if missing:
-        raise UserError(
-            f"{source}: missing {', '.join(missing)}; give the unzipped Athena download (or its zip)"
-        )
+        raise UserError(f"{source}: missing {', '.join(missing)}; give the unzipped Athena download (or its zip)")
     for table, columns in TABLES.items():
         member = members.get(table)
         if member is None:
@@ -165,8 +161,7 @@ def _plan(source: Path) -> dict[str, Member | None]:
         absent = [c for c in expected if c not in header]
         if absent:
             raise UserError(
-                f"{source / member.name}: missing column(s) {', '.join(absent)}; "
-                "is this a tab-separated Athena file?"
+                f"{source / member.name}: missing column(s) {', '.join(absent)}; is this a tab-separated Athena file?"
             )
     return {t: members.get(t) for t in TABLES}
 
@@ -175,9 +170,7 @@ def _ensure_tables(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(VOCAB_SCHEMA)))
     for table, columns in TABLES.items():
         cols = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns)
-        conn.execute(
-            sql.SQL("create table if not exists {} ({})").format(sql.Identifier(VOCAB_SCHEMA, table), cols)
-        )
+        conn.execute(sql.SQL("create table if not exists {} ({})").format(sql.Identifier(VOCAB_SCHEMA, table), cols))
     conn.execute(
         sql.SQL(
             """
@@ -269,8 +262,7 @@ def load_vocabulary(
         version = version_row[0] if version_row and version_row[0] else "unknown"
         conn.execute(
             sql.SQL(
-                "insert into {} (source, vocabulary_version, row_counts, loader_version)"
-                " values (%s, %s, %s, %s)"
+                "insert into {} (source, vocabulary_version, row_counts, loader_version) values (%s, %s, %s, %s)"
             ).format(sql.Identifier(VOCAB_SCHEMA, "vocabulary_load")),
             (str(source), version, Jsonb(rows), LOADER),
         )

@@ -66,9 +66,16 @@ class Database:
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run the real `dbt` on the project against this database, artifacts in a temp folder."""
         cmd = [
-            str(Path(sys.executable).parent / "dbt"), *args,
-            "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-            "--target-path", str(self.tmp / "target"), "--log-path", str(self.tmp / "logs"),
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(PROJECT),
+            "--profiles-dir",
+            str(PROJECT),
+            "--target-path",
+            str(self.tmp / "target"),
+            "--log-path",
+            str(self.tmp / "logs"),
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=PROJECT)
         if check and result.returncode != 0:

@@ -18,9 +18,9 @@ def test_shared_vocabulary_loads_as_is(database, shared_data):
     result = database.cli("vocab", "load", str(source))
     assert "v5.0 29-FEB-24" in result.stdout
     for table in TABLES:
-        assert database.scalar(f"select count(*) from vocab.{table}") == athena_rows(
-            source / f"{table.upper()}.csv"
-        ), table
+        assert database.scalar(f"select count(*) from vocab.{table}") == athena_rows(source / f"{table.upper()}.csv"), (
+            table
+        )
     assert database.scalar("select vocabulary_version from vocab.vocabulary_load") == "v5.0 29-FEB-24"
     assert database.scalar("select valid_end_date::text from vocab.concept where concept_id = 0") == "2099-12-31"
     # the joins the mapped layer makes are indexed
@@ -57,6 +57,7 @@ def test_text_with_quotes_and_backslashes_is_verbatim(database, shared_data, tmp
 
 def test_a_failed_load_leaves_the_previous_vocabulary(database, shared_data, tmp_path):
     database.cli("vocab", "load", str(shared_data / "vocabulary"))
+
     def counts() -> dict[str, int]:
         return {t: database.scalar(f"select count(*) from vocab.{t}") for t in TABLES}
 
