@@ -27,27 +27,31 @@
 {%- endmacro %}
 
 
-{#- PostgreSQL 16+: pg_input_is_valid() tests the text without raising. -#}
+{#- PostgreSQL 16+: pg_input_is_valid() tests the text without raising.
+    The cheap tests come first: most rows are decided by them. -#}
 {% macro postgres__ehr2omop_try_cast(expr, type) -%}
     {%- set iso_date = "'^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}'" -%}
-    {%- set has_offset = "'[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?\\s*(z|[+-][0-9]{2}(:?[0-9]{2})?)\\s*$'" -%}
+    {%- set numeric_offset = "'[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?\\s*[+-][0-9]{2}(:?[0-9]{2})?\\s*$'" -%}
+    {%- set finite_number = "'^\\s*[-+]?[.0-9]'" -%}
     {%- if type == 'date' -%}
         case
             when {{ expr }} ~ {{ iso_date }} and pg_input_is_valid({{ expr }}, 'date')
                 then cast({{ expr }} as date)
         end
     {%- elif type in ('timestamp', 'timestamp without time zone') -%}
+        {#- With an offset (Z, +02, -05:00): an instant, shown in UTC.
+            Without one: already UTC, read as written. -#}
         case
             when not ({{ expr }} ~ {{ iso_date }} and pg_input_is_valid({{ expr }}, 'timestamptz'))
                 then null
-            when {{ expr }} ~* {{ has_offset }}
+            when right(rtrim({{ expr }}), 1) in ('Z', 'z') or {{ expr }} ~ {{ numeric_offset }}
                 then cast({{ expr }} as timestamptz) at time zone 'UTC'
             else cast({{ expr }} as timestamp)
         end
-    {%- elif type in ('numeric', 'decimal', 'double precision', 'float', 'float8', 'real', 'integer', 'int', 'int4', 'bigint', 'int8', 'smallint') -%}
-        {#- 'NaN' and 'Infinity' parse, but are not finite numbers: refused. -#}
+    {%- elif type in ('numeric', 'decimal', 'double precision', 'float', 'float8', 'real') -%}
+        {#- NaN and Infinity parse, but are not finite numbers: refused. -#}
         case
-            when pg_input_is_valid({{ expr }}, '{{ type }}') and {{ expr }} !~* '(nan|inf)'
+            when {{ expr }} ~ {{ finite_number }} and pg_input_is_valid({{ expr }}, '{{ type }}')
                 then cast({{ expr }} as {{ type }})
         end
     {%- else -%}

@@ -15,6 +15,8 @@
                     required  true: an empty value rejects the row
                     when      optional SQL condition on raw columns; the value
                               is only read (and checked) where it holds
+      period      optional [start column, end column]: staged columns of a
+                  time span, checked (warn only) by a test in tests/dbt/
       references  foreign keys checked against the valid rows of a parent:
                     column     staged column holding the parent id
                     model      parent staging model
@@ -59,6 +61,7 @@
 
         'patients': {
             'key': 'id',
+            'period': ['birth_date', 'death_date'],
             'columns': [
                 {'name': 'patient_id', 'source': 'id', 'required': true},
                 {'name': 'birth_date', 'source': 'birthdate', 'type': 'date', 'required': true},
@@ -94,6 +97,7 @@
 
         'encounters': {
             'key': 'id',
+            'period': ['start_datetime', 'stop_datetime'],
             'columns': [
                 {'name': 'encounter_id', 'source': 'id', 'required': true},
                 {'name': 'start_datetime', 'source': 'start', 'type': 'timestamp', 'required': true},
@@ -116,6 +120,7 @@
 
         'conditions': {
             'key': none,
+            'period': ['start_date', 'stop_date'],
             'columns': [
                 {'name': 'start_date', 'source': 'start', 'type': 'date', 'required': true},
                 {'name': 'stop_date', 'source': 'stop', 'type': 'date'},
@@ -130,6 +135,7 @@
 
         'medications': {
             'key': none,
+            'period': ['start_datetime', 'stop_datetime'],
             'columns': [
                 {'name': 'start_datetime', 'source': 'start', 'type': 'timestamp', 'required': true},
                 {'name': 'stop_datetime', 'source': 'stop', 'type': 'timestamp'},
@@ -167,6 +173,7 @@
 
         'procedures': {
             'key': none,
+            'period': ['start_datetime', 'stop_datetime'],
             'columns': [
                 {'name': 'start_datetime', 'source': 'start', 'type': 'timestamp', 'required': true},
                 {'name': 'stop_datetime', 'source': 'stop', 'type': 'timestamp'},
@@ -196,6 +203,7 @@
 
         'allergies': {
             'key': none,
+            'period': ['start_date', 'stop_date'],
             'columns': [
                 {'name': 'start_date', 'source': 'start', 'type': 'date', 'required': true},
                 {'name': 'stop_date', 'source': 'stop', 'type': 'date'},
@@ -218,6 +226,7 @@
 
         'careplans': {
             'key': 'id',
+            'period': ['start_date', 'stop_date'],
             'columns': [
                 {'name': 'careplan_id', 'source': 'id', 'required': true},
                 {'name': 'start_date', 'source': 'start', 'type': 'date', 'required': true},
@@ -234,6 +243,7 @@
 
         'devices': {
             'key': none,
+            'period': ['start_datetime', 'stop_datetime'],
             'columns': [
                 {'name': 'start_datetime', 'source': 'start', 'type': 'timestamp', 'required': true},
                 {'name': 'stop_datetime', 'source': 'stop', 'type': 'timestamp'},
@@ -350,6 +360,7 @@
 
         'payer_transitions': {
             'key': none,
+            'period': ['start_datetime', 'end_datetime'],
             'columns': [
                 {'name': 'patient_id', 'source': 'patient', 'required': true},
                 {'name': 'member_id', 'source': 'memberid'},

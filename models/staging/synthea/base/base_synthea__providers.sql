@@ -1,0 +1,1 @@
+{{ staging_base_model(source_name='synthea', entity=synthea_entity('providers')) }}

@@ -1,0 +1,68 @@
+{#-
+    Row accounting for the Synthea staging layer: every raw row ends either
+    in its staging model (valid) or in stg_synthea__rejects (with a reason),
+    exactly once. One failing row per entity whose counts do not add up,
+    naming the entity and the counts; the same lines are logged, so the
+    output of a failing run names the entity without opening the results.
+-#}
+{{ config(tags=['row_accounting']) }}
+
+{%- set entities = synthea_entity_names() -%}
+
+{%- set accounting_sql -%}
+with
+{% for entity in entities %}
+    raw_{{ entity }} as (
+        select * from {{ source('synthea', entity) }}
+    ),
+
+    stg_synthea__{{ entity }} as (
+        select * from {{ ref('stg_synthea__' ~ entity) }}
+    ),
+{% endfor %}
+stg_synthea__rejects as (
+    select * from {{ ref('stg_synthea__rejects') }}
+),
+
+counts as (
+    {% for entity in entities %}
+        select
+            '{{ entity }}' as entity,
+            (select count(*) from raw_{{ entity }}) as raw_rows,
+            (select count(*) from stg_synthea__{{ entity }}) as staged_rows,
+            (
+                select count(*) from stg_synthea__rejects
+                where entity = '{{ entity }}'
+            ) as rejected_rows
+        {% if not loop.last %}
+            union all
+        {% endif %}
+    {% endfor %}
+),
+
+final as (
+    select
+        entity,
+        raw_rows,
+        staged_rows,
+        rejected_rows,
+        raw_rows - staged_rows - rejected_rows as unaccounted_rows
+    from counts
+    where raw_rows != staged_rows + rejected_rows
+)
+
+select * from final
+{%- endset -%}
+
+{%- if execute -%}
+    {%- for row in run_query(accounting_sql).rows -%}
+        {%- do log(
+            "row accounting: " ~ row['entity'] ~ " has " ~ row['raw_rows'] ~ " raw rows but "
+            ~ row['staged_rows'] ~ " staged + " ~ row['rejected_rows'] ~ " rejected ("
+            ~ row['unaccounted_rows'] ~ " unaccounted)",
+            info=true
+        ) -%}
+    {%- endfor -%}
+{%- endif %}
+
+{{ accounting_sql }}
