@@ -50,13 +50,13 @@ lint: venv
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
 	$(BIN)/ehr2omop db start >/dev/null
-	$(BIN)/sqlfluff lint models macros tests/dbt analyses --templater dbt
+	$(BIN)/sqlfluff lint models tests/dbt analyses --templater dbt
 
 fmt: venv
 	$(BIN)/ruff check --fix scripts tests
 	$(BIN)/ruff format scripts tests
 	$(BIN)/ehr2omop db start >/dev/null
-	$(BIN)/sqlfluff fix models macros tests/dbt analyses --templater dbt
+	$(BIN)/sqlfluff fix models tests/dbt analyses --templater dbt
 
 setup: venv
 	$(BIN)/pre-commit install

@@ -221,7 +221,9 @@ def wait_ready(srv: Server, seconds: float = 30.0) -> None:
 
 
 def ensure_database(srv: Server, name: str) -> None:
-    """Create database ``name`` (with pgcrypto) if it does not exist."""
+    """Create database ``name`` (with pgcrypto and the empty raw landing tables) if it does not exist."""
+    from ehr2omop.load import ensure_raw_tables
+
     wait_ready(srv)
     with psycopg.connect(srv.url("postgres"), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
@@ -229,6 +231,8 @@ def ensure_database(srv: Server, name: str) -> None:
             conn.execute(f'create database "{name}"')
     with psycopg.connect(srv.url(name), autocommit=True) as conn:
         conn.execute("create extension if not exists pgcrypto")
+        with conn.transaction():
+            ensure_raw_tables(conn)
 
 
 def drop_database(srv: Server, name: str) -> None:

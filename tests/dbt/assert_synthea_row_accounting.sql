@@ -54,7 +54,7 @@ final as (
 select * from final
 {%- endset -%}
 
-{%- if execute -%}
+{%- if execute and flags.WHICH in ['test', 'build'] -%}
     {%- for row in run_query(accounting_sql).rows -%}
         {%- do log(
             "row accounting: " ~ row['entity'] ~ " has " ~ row['raw_rows'] ~ " raw rows but "

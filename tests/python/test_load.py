@@ -105,7 +105,9 @@ def test_missing_required_column_refuses_the_extract_before_any_load(database, s
     error = result.stderr.strip()
     assert len(error.splitlines()) == 1, error
     assert "encounters.csv" in error and "missing required column(s) PATIENT" in error
-    assert database.scalar("select to_regclass('raw.patients')") is None  # nothing was written
+    # nothing was written: no rows anywhere, no manifest entry
+    assert sum(raw_counts(database).values()) == 0
+    assert database.scalar("select count(*) from raw.load_manifest") == 0
 
 
 def test_malformed_row_refuses_that_file_whole(database, shared_data, tmp_path):

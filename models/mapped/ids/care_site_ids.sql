@@ -1,0 +1,4 @@
+{#- Permanent care_site_id of every Synthea organization id. -#}
+{{ stable_id_config() }}
+
+{{ stable_ids(ref('stg_synthea__organizations'), 'organization_id') }}

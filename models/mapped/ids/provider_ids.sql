@@ -1,0 +1,4 @@
+{#- Permanent provider_id of every Synthea provider id. -#}
+{{ stable_id_config() }}
+
+{{ stable_ids(ref('stg_synthea__providers'), 'provider_id') }}

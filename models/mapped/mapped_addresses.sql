@@ -1,0 +1,136 @@
+{#-
+    One row per patient, organization and provider that has an address: the address
+    reduced to the parts an OMOP location keeps (city, two-letter state, zip, county)
+    and the key of that location. Street lines are not carried: one location stands
+    for every address that shares city, state, zip and county.
+-#}
+{{ config(
+    post_hook=[
+        "create index if not exists {{ this.identifier }}__owner on {{ this }} (owner_kind, owner_id)",
+    ]
+) }}
+
+with
+
+stg_synthea__patients as (
+    select * from {{ ref('stg_synthea__patients') }}
+),
+
+stg_synthea__organizations as (
+    select * from {{ ref('stg_synthea__organizations') }}
+),
+
+stg_synthea__providers as (
+    select * from {{ ref('stg_synthea__providers') }}
+),
+
+us_states as (
+    -- USPS codes of the states, DC and the inhabited territories, by name
+    select
+        state_name,
+        state_code
+    from (
+        values
+        ('alabama', 'AL'), ('alaska', 'AK'), ('arizona', 'AZ'), ('arkansas', 'AR'),
+        ('california', 'CA'), ('colorado', 'CO'), ('connecticut', 'CT'), ('delaware', 'DE'),
+        ('district of columbia', 'DC'), ('florida', 'FL'), ('georgia', 'GA'), ('hawaii', 'HI'),
+        ('idaho', 'ID'), ('illinois', 'IL'), ('indiana', 'IN'), ('iowa', 'IA'),
+        ('kansas', 'KS'), ('kentucky', 'KY'), ('louisiana', 'LA'), ('maine', 'ME'),
+        ('maryland', 'MD'), ('massachusetts', 'MA'), ('michigan', 'MI'), ('minnesota', 'MN'),
+        ('mississippi', 'MS'), ('missouri', 'MO'), ('montana', 'MT'), ('nebraska', 'NE'),
+        ('nevada', 'NV'), ('new hampshire', 'NH'), ('new jersey', 'NJ'), ('new mexico', 'NM'),
+        ('new york', 'NY'), ('north carolina', 'NC'), ('north dakota', 'ND'), ('ohio', 'OH'),
+        ('oklahoma', 'OK'), ('oregon', 'OR'), ('pennsylvania', 'PA'), ('rhode island', 'RI'),
+        ('south carolina', 'SC'), ('south dakota', 'SD'), ('tennessee', 'TN'), ('texas', 'TX'),
+        ('utah', 'UT'), ('vermont', 'VT'), ('virginia', 'VA'), ('washington', 'WA'),
+        ('west virginia', 'WV'), ('wisconsin', 'WI'), ('wyoming', 'WY'),
+        ('american samoa', 'AS'), ('guam', 'GU'), ('northern mariana islands', 'MP'),
+        ('puerto rico', 'PR'), ('u.s. virgin islands', 'VI')
+    ) as states (state_name, state_code)
+),
+
+owner_addresses as (
+    select
+        'patient' as owner_kind,
+        patient_id as owner_id,
+        city,
+        state,
+        zip,
+        county
+    from stg_synthea__patients
+
+    union all
+
+    select
+        'organization' as owner_kind,
+        organization_id as owner_id,
+        city,
+        state,
+        zip,
+        cast(null as {{ dbt.type_string() }}) as county
+    from stg_synthea__organizations
+
+    union all
+
+    select
+        'provider' as owner_kind,
+        provider_id as owner_id,
+        city,
+        state,
+        zip,
+        cast(null as {{ dbt.type_string() }}) as county
+    from stg_synthea__providers
+),
+
+trimmed as (
+    select
+        owner_kind,
+        owner_id,
+        nullif(trim(city), '') as city,
+        nullif(trim(state), '') as state_text,
+        nullif(trim(zip), '') as zip,
+        nullif(trim(county), '') as county
+    from owner_addresses
+),
+
+normalized as (
+    -- the state as its two-letter code: a known name is translated, a two-letter
+    -- value is kept (upper case), anything else is left out of the key
+    select
+        trimmed.owner_kind,
+        trimmed.owner_id,
+        trimmed.city,
+        trimmed.state_text,
+        coalesce(
+            us_states.state_code,
+            case when length(trimmed.state_text) = 2 then upper(trimmed.state_text) end
+        ) as state,
+        trimmed.zip,
+        trimmed.county,
+        us_states.state_code is not null
+        or upper(trimmed.state_text) in (select state_code from us_states) as is_us_state
+    from trimmed
+    left join us_states
+        on lower(trimmed.state_text) = us_states.state_name
+),
+
+final as (
+    select
+        owner_kind,
+        owner_id,
+        {{ ehr2omop_row_hash(['city', 'state', 'zip', 'county']) }} as location_key,
+        city,
+        state,
+        zip,
+        county,
+        state_text,
+        coalesce(is_us_state, false) as is_us_state
+    from normalized
+    where
+        city is not null
+        or state is not null
+        or zip is not null
+        or county is not null
+)
+
+select * from final

@@ -1,0 +1,38 @@
+{#- One row per Synthea organization: the OMOP care site it becomes. -#}
+with
+
+stg_synthea__organizations as (
+    select * from {{ ref('stg_synthea__organizations') }}
+),
+
+care_site_ids as (
+    select * from {{ ref('care_site_ids') }}
+),
+
+mapped_addresses as (
+    select * from {{ ref('mapped_addresses') }}
+    where owner_kind = 'organization'
+),
+
+location_ids as (
+    select * from {{ ref('location_ids') }}
+),
+
+final as (
+    select
+        care_site_ids.id as care_site_id,
+        stg_synthea__organizations.organization_id,
+        stg_synthea__organizations.organization_name as care_site_name,
+        -- Synthea does not say what kind of place an organization is
+        {{ fixed_concept('no_matching_concept') }} as place_of_service_concept_id,
+        location_ids.id as location_id
+    from stg_synthea__organizations
+    inner join care_site_ids
+        on stg_synthea__organizations.organization_id = care_site_ids.source_key
+    left join mapped_addresses
+        on stg_synthea__organizations.organization_id = mapped_addresses.owner_id
+    left join location_ids
+        on mapped_addresses.location_key = location_ids.source_key
+)
+
+select * from final

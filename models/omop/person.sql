@@ -1,0 +1,30 @@
+with
+
+mapped_persons as (
+    select * from {{ ref('mapped_persons') }}
+),
+
+final as (
+    select
+        cast(person_id as {{ omop_id_type() }}) as person_id,
+        cast(gender_concept_id as integer) as gender_concept_id,
+        cast(extract(year from birth_date) as integer) as year_of_birth,
+        cast(extract(month from birth_date) as integer) as month_of_birth,
+        cast(extract(day from birth_date) as integer) as day_of_birth,
+        cast(birth_date as timestamp) as birth_datetime,
+        cast(race_concept_id as integer) as race_concept_id,
+        cast(ethnicity_concept_id as integer) as ethnicity_concept_id,
+        cast(location_id as {{ omop_id_type() }}) as location_id,
+        cast(provider_id as {{ omop_id_type() }}) as provider_id,
+        cast(care_site_id as {{ omop_id_type() }}) as care_site_id,
+        cast(person_source_value as varchar(50)) as person_source_value,
+        cast(gender_source_value as varchar(50)) as gender_source_value,
+        cast({{ fixed_concept('no_matching_concept') }} as integer) as gender_source_concept_id,
+        cast(race_source_value as varchar(50)) as race_source_value,
+        cast({{ fixed_concept('no_matching_concept') }} as integer) as race_source_concept_id,
+        cast(ethnicity_source_value as varchar(50)) as ethnicity_source_value,
+        cast({{ fixed_concept('no_matching_concept') }} as integer) as ethnicity_source_concept_id
+    from mapped_persons
+)
+
+select * from final
