@@ -211,6 +211,39 @@ def generate_synthea_cmd(patients: int, seed: int, out_dir: Path, version: str) 
     out.print(f"generated in {time.monotonic() - started:.1f}s")
 
 
+# --- mappings ---------------------------------------------------------------------------------
+
+
+@main.group("mappings")
+def mappings_group() -> None:
+    """Custom code mappings (source_to_concept_map) and the unmapped-code review loop."""
+
+
+@mappings_group.command("import")
+@click.argument("usagi_csv", type=click.Path(path_type=Path))
+@click.option("--source-vocabulary-id", help="Vocabulary id of the source codes (if the file has no column for it).")
+@click.option(
+    "--seed",
+    "seed_csv",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Seed file to merge into [default: seeds/custom_source_to_concept_map.csv].",
+)
+def mappings_import_cmd(usagi_csv: Path, source_vocabulary_id: str | None, seed_csv: Path | None) -> None:
+    """Merge the APPROVED rows of a Usagi CSV into the custom source_to_concept_map seed."""
+    from ehr2omop.connection import connect
+    from ehr2omop.mappings import import_usagi
+    from ehr2omop.paths import project_dir
+
+    target = seed_csv or project_dir() / "seeds" / "custom_source_to_concept_map.csv"
+    with connect() as conn:
+        result = import_usagi(usagi_csv, target, source_vocabulary_id, conn)
+    out.print(
+        f"{result.approved} approved mapping(s) merged, {result.skipped} row(s) not approved skipped; "
+        f"{result.path} now holds {result.written} row(s). Run `dbt build` to apply them."
+    )
+
+
 # --- run / summary -----------------------------------------------------------------------------
 
 

@@ -46,3 +46,22 @@ def test_accounting_test_fails_when_a_row_goes_missing(database, shared_data):
     result = database.dbt("test", "-s", "tag:row_accounting", check=False)
     assert result.returncode != 0
     assert "conditions" in result.stdout
+
+
+def test_demo_pipeline_runs_twice_with_the_same_result(database, tmp_path):
+    """What `make demo` does, into a test database: generate, vocab --demo, load, dbt build, summary."""
+    extract = tmp_path / "extract"
+    database.cli("generate", "synthea", "--patients", "150", "--seed", "42", "--out", str(extract))
+    first = database.cli("run", "--extract", str(extract), "--vocab", "demo")
+    assert "rows per schema and table" in first.stdout and "staging rejects by reason" in first.stdout
+    counts = accounting(database)
+    assert counts["patients"] == (150, 150, 0)
+    for name, (raw, stg, rejected) in counts.items():
+        assert raw == stg + rejected, name
+    second = database.cli("run", "--extract", str(extract), "--vocab", "demo")
+    assert accounting(database) == counts
+
+    def table_rows(output: str) -> list[str]:
+        return [line for line in output.splitlines() if line.startswith("│")]
+
+    assert table_rows(second.stdout) == table_rows(first.stdout)
