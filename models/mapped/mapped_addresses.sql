@@ -102,16 +102,20 @@ normalized as (
         trimmed.city,
         trimmed.state_text,
         coalesce(
-            us_states.state_code,
+            state_by_name.state_code,
             case when length(trimmed.state_text) = 2 then upper(trimmed.state_text) end
         ) as state,
         trimmed.zip,
         trimmed.county,
-        us_states.state_code is not null
-        or upper(trimmed.state_text) in (select state_code from us_states) as is_us_state
+        (
+            state_by_name.state_code is not null
+            or state_by_code.state_code is not null
+        ) as is_us_state
     from trimmed
-    left join us_states
-        on lower(trimmed.state_text) = us_states.state_name
+    left outer join us_states as state_by_name
+        on lower(trimmed.state_text) = state_by_name.state_name
+    left outer join us_states as state_by_code
+        on upper(trimmed.state_text) = state_by_code.state_code
 ),
 
 final as (
@@ -124,7 +128,7 @@ final as (
         zip,
         county,
         state_text,
-        coalesce(is_us_state, false) as is_us_state
+        is_us_state
     from normalized
     where
         city is not null

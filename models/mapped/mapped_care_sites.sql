@@ -29,9 +29,9 @@ final as (
     from stg_synthea__organizations
     inner join care_site_ids
         on stg_synthea__organizations.organization_id = care_site_ids.source_key
-    left join mapped_addresses
+    left outer join mapped_addresses
         on stg_synthea__organizations.organization_id = mapped_addresses.owner_id
-    left join location_ids
+    left outer join location_ids
         on mapped_addresses.location_key = location_ids.source_key
 )
 

@@ -70,48 +70,102 @@ stg_synthea__imaging_studies as (
 
 record_ranges as (
     -- the days each clinical record covers, from every event table of staging
-    select patient_id, start_datetime as range_start, stop_datetime as range_end
+    select
+        patient_id,
+        cast(start_datetime as date) as start_date,
+        cast(stop_datetime as date) as end_date
     from stg_synthea__encounters
+
     union all
-    select patient_id, start_date, stop_date
+
+    select
+        patient_id,
+        cast(start_date as date) as start_date,
+        cast(stop_date as date) as end_date
     from stg_synthea__conditions
+
     union all
-    select patient_id, start_datetime, stop_datetime
+
+    select
+        patient_id,
+        cast(start_datetime as date) as start_date,
+        cast(stop_datetime as date) as end_date
     from stg_synthea__medications
+
     union all
-    select patient_id, immunization_datetime, null
+
+    select
+        patient_id,
+        cast(immunization_datetime as date) as start_date,
+        cast(null as date) as end_date
     from stg_synthea__immunizations
+
     union all
-    select patient_id, observation_datetime, null
+
+    select
+        patient_id,
+        cast(observation_datetime as date) as start_date,
+        cast(null as date) as end_date
     from stg_synthea__observations
+
     union all
-    select patient_id, start_datetime, stop_datetime
+
+    select
+        patient_id,
+        cast(start_datetime as date) as start_date,
+        cast(stop_datetime as date) as end_date
     from stg_synthea__procedures
+
     union all
-    select patient_id, start_datetime, stop_datetime
+
+    select
+        patient_id,
+        cast(start_datetime as date) as start_date,
+        cast(stop_datetime as date) as end_date
     from stg_synthea__devices
+
     union all
-    select patient_id, start_date, stop_date
+
+    select
+        patient_id,
+        cast(start_date as date) as start_date,
+        cast(stop_date as date) as end_date
     from stg_synthea__allergies
+
     union all
-    select patient_id, start_date, stop_date
+
+    select
+        patient_id,
+        cast(start_date as date) as start_date,
+        cast(stop_date as date) as end_date
     from stg_synthea__careplans
+
     union all
-    select patient_id, supply_date, null
+
+    select
+        patient_id,
+        cast(supply_date as date) as start_date,
+        cast(null as date) as end_date
     from stg_synthea__supplies
+
     union all
-    select patient_id, study_datetime, null
+
+    select
+        patient_id,
+        cast(study_datetime as date) as start_date,
+        cast(null as date) as end_date
     from stg_synthea__imaging_studies
 ),
 
 day_ranges as (
-    -- one row per person and first day: the farthest last day from that day
+    -- one row per person and first day: the farthest last day from that day (a
+    -- record without a stop, or stopping before it starts, covers its first day)
     select
         patient_id,
-        cast(range_start as date) as start_date,
-        max(cast(greatest(range_start, coalesce(range_end, range_start)) as date)) as end_date
+        start_date,
+        max(greatest(start_date, coalesce(end_date, start_date))) as end_date
     from record_ranges
-    group by patient_id, cast(range_start as date)
+    group by patient_id, start_date
 ),
 
 clipped as (
@@ -178,7 +232,7 @@ unobserved_persons as (
         mapped_persons.birth_date as period_start_date,
         mapped_persons.birth_date as period_end_date
     from mapped_persons
-    left join periods
+    left outer join periods
         on mapped_persons.person_id = periods.person_id
     where periods.person_id is null
 ),

@@ -94,15 +94,15 @@ final as (
     from stg_synthea__patients
     inner join person_ids
         on stg_synthea__patients.patient_id = person_ids.source_key
-    left join mapped_addresses
+    left outer join mapped_addresses
         on stg_synthea__patients.patient_id = mapped_addresses.owner_id
-    left join location_ids
+    left outer join location_ids
         on mapped_addresses.location_key = location_ids.source_key
-    left join provider_counts
+    left outer join provider_counts
         on
             person_ids.id = provider_counts.person_id
             and provider_counts.provider_rank = 1
-    left join care_site_counts
+    left outer join care_site_counts
         on
             person_ids.id = care_site_counts.person_id
             and care_site_counts.care_site_rank = 1

@@ -67,15 +67,15 @@ final as (
     from stg_synthea__providers
     inner join provider_ids
         on stg_synthea__providers.provider_id = provider_ids.source_key
-    left join care_site_ids
+    left outer join care_site_ids
         on stg_synthea__providers.organization_id = care_site_ids.source_key
-    left join specialty_concepts
+    left outer join specialty_concepts
         on
             lower(trim(stg_synthea__providers.specialty)) = specialty_concepts.specialty_name
             and specialty_concepts.preference = 1
-    left join mapped_addresses
+    left outer join mapped_addresses
         on stg_synthea__providers.provider_id = mapped_addresses.owner_id
-    left join location_ids
+    left outer join location_ids
         on mapped_addresses.location_key = location_ids.source_key
 )
 

@@ -58,15 +58,17 @@ encounters as (
         ) as end_datetime,
         case
             when lower(stg_synthea__encounters.encounter_class) = 'inpatient' then 'inpatient'
-            when lower(stg_synthea__encounters.encounter_class) in ('emergency', 'urgentcare') then 'emergency'
+            when
+                lower(stg_synthea__encounters.encounter_class) in ('emergency', 'urgentcare')
+                then 'emergency'
             else 'outpatient'
         end as encounter_visit_class
     from stg_synthea__encounters
     inner join person_ids
         on stg_synthea__encounters.patient_id = person_ids.source_key
-    left join provider_ids
+    left outer join provider_ids
         on stg_synthea__encounters.provider_id = provider_ids.source_key
-    left join care_site_ids
+    left outer join care_site_ids
         on stg_synthea__encounters.organization_id = care_site_ids.source_key
 ),
 
@@ -150,7 +152,7 @@ day_group_visits as (
         ) as visit_class,
         coalesce(inpatient_visits.visit_first_date, day_groups.visit_first_date) as visit_first_date
     from day_groups
-    left join inpatient_visits
+    left outer join inpatient_visits
         on
             day_groups.person_id = inpatient_visits.person_id
             and day_groups.visit_first_date >= inpatient_visits.visit_first_date
@@ -169,13 +171,13 @@ assigned as (
             else day_group_visits.visit_first_date
         end as visit_first_date
     from encounter_days
-    left join inpatient_islands
+    left outer join inpatient_islands
         on encounter_days.encounter_id = inpatient_islands.encounter_id
-    left join inpatient_visits
+    left outer join inpatient_visits
         on
             inpatient_islands.person_id = inpatient_visits.person_id
             and inpatient_islands.island_number = inpatient_visits.island_number
-    left join day_group_visits
+    left outer join day_group_visits
         on
             encounter_days.person_id = day_group_visits.person_id
             and encounter_days.encounter_visit_class = day_group_visits.encounter_visit_class

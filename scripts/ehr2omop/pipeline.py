@@ -37,7 +37,7 @@ def run_pipeline(extract: Path, vocab_source: str, batch_id: str | None, console
         timings["raw load"] = time.monotonic() - step
 
     step = time.monotonic()
-    run_dbt(["build"])
+    run_dbt(["build", "--no-partial-parse"])
     timings["dbt build"] = time.monotonic() - step
 
     with connect() as conn:

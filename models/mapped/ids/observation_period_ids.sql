@@ -1,4 +1,7 @@
-{#- Permanent observation_period_id of every period key (person_id|first day of the period) of mapped_observation_periods. -#}
+{#-
+    Permanent observation_period_id of every period key (person_id|first day of the
+    period) of mapped_observation_periods.
+-#}
 {{ stable_id_config() }}
 
 {{ stable_ids(ref('mapped_observation_periods'), 'period_key') }}

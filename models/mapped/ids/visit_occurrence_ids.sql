@@ -1,4 +1,7 @@
-{#- Permanent visit_occurrence_id of every visit key (person_id|visit class|first day of the visit) of mapped_visit_assignments. -#}
+{#-
+    Permanent visit_occurrence_id of every visit key (person_id|visit class|first day of
+    the visit) of mapped_visit_assignments.
+-#}
 {{ stable_id_config() }}
 
 {{ stable_ids(ref('mapped_visit_assignments'), 'visit_key') }}

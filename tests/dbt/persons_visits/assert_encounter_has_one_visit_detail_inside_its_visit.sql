@@ -30,11 +30,11 @@ encounter_details as (
         count(visit_detail.visit_detail_id) as detail_count,
         min(visit_detail.visit_detail_id) as visit_detail_id
     from stg_synthea__encounters
-    left join person_ids
+    left outer join person_ids
         on stg_synthea__encounters.patient_id = person_ids.source_key
-    left join visit_detail_ids
+    left outer join visit_detail_ids
         on stg_synthea__encounters.encounter_id = visit_detail_ids.source_key
-    left join visit_detail
+    left outer join visit_detail
         on visit_detail_ids.id = visit_detail.visit_detail_id
     group by stg_synthea__encounters.encounter_id, person_ids.id
 ),
@@ -44,7 +44,9 @@ checked as (
         encounter_details.encounter_id,
         case
             when encounter_details.detail_count != 1
-                then 'encounter with ' || cast(encounter_details.detail_count as {{ dbt.type_string() }}) || ' visit details'
+                then 'encounter with '
+                    || cast(encounter_details.detail_count as {{ dbt.type_string() }})
+                    || ' visit details'
             when visit_detail.person_id != encounter_details.person_id
                 then 'visit detail of another person'
             when visit_occurrence.visit_occurrence_id is null
@@ -58,9 +60,9 @@ checked as (
                 then 'encounter outside its visit occurrence'
         end as problem
     from encounter_details
-    left join visit_detail
+    left outer join visit_detail
         on encounter_details.visit_detail_id = visit_detail.visit_detail_id
-    left join visit_occurrence
+    left outer join visit_occurrence
         on visit_detail.visit_occurrence_id = visit_occurrence.visit_occurrence_id
 ),
 

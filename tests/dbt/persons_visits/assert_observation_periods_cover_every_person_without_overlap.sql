@@ -18,9 +18,12 @@ observation_period as (
 ordered_periods as (
     select
         observation_period.*,
-        max(observation_period_end_date) over (
-            partition by person_id
-            order by observation_period_start_date, observation_period_end_date, observation_period_id
+        max(observation_period.observation_period_end_date) over (
+            partition by observation_period.person_id
+            order by
+                observation_period.observation_period_start_date,
+                observation_period.observation_period_end_date,
+                observation_period.observation_period_id
             rows between unbounded preceding and 1 preceding
         ) as previous_end_date
     from observation_period
@@ -32,7 +35,7 @@ final as (
         person.person_id,
         cast(null as {{ omop_id_type() }}) as observation_period_id
     from person
-    left join observation_period
+    left outer join observation_period
         on person.person_id = observation_period.person_id
     where observation_period.person_id is null
 
@@ -40,7 +43,9 @@ final as (
 
     select
         case
-            when observation_period_start_date > observation_period_end_date then 'period ending before it starts'
+            when
+                observation_period_start_date > observation_period_end_date
+                then 'period ending before it starts'
             else 'period overlapping an earlier one of the person'
         end as problem,
         person_id,
@@ -59,7 +64,7 @@ final as (
     from ordered_periods
     inner join person
         on ordered_periods.person_id = person.person_id
-    left join death
+    left outer join death
         on ordered_periods.person_id = death.person_id
     where
         ordered_periods.observation_period_start_date < cast(person.birth_datetime as date)

@@ -19,9 +19,9 @@ persons_per_patient as (
         stg_synthea__patients.patient_id,
         count(person.person_id) as person_count
     from stg_synthea__patients
-    left join person_ids
+    left outer join person_ids
         on stg_synthea__patients.patient_id = person_ids.source_key
-    left join person
+    left outer join person
         on person_ids.id = person.person_id
     group by stg_synthea__patients.patient_id
 ),
@@ -31,9 +31,9 @@ patient_of_person as (
         person.person_id,
         stg_synthea__patients.patient_id
     from person
-    left join person_ids
+    left outer join person_ids
         on person.person_id = person_ids.id
-    left join stg_synthea__patients
+    left outer join stg_synthea__patients
         on person_ids.source_key = stg_synthea__patients.patient_id
 ),
 

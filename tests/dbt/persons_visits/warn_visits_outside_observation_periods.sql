@@ -21,7 +21,7 @@ final as (
         visit_occurrence.visit_start_date,
         visit_occurrence.visit_end_date
     from visit_occurrence
-    left join observation_period
+    left outer join observation_period
         on
             visit_occurrence.person_id = observation_period.person_id
             and visit_occurrence.visit_start_date >= observation_period.observation_period_start_date
