@@ -61,16 +61,16 @@ select * from final
 {%- endmacro %}
 
 
-{#- The config every id-map model uses; plus a unique index on the key. -#}
+{#- The config every id-map model uses, with unique indexes on key and id. -#}
 {% macro stable_id_config() -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         full_refresh=false,
         on_schema_change='fail',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__key on {{ this }} (source_key)",
-            "create unique index if not exists {{ this.identifier }}__id on {{ this }} (id)",
+        indexes=[
+            {'columns': ['source_key'], 'unique': true},
+            {'columns': ['id'], 'unique': true},
         ],
     ) }}
 {%- endmacro %}

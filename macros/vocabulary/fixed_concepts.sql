@@ -29,6 +29,9 @@
 
         'ethnicity_hispanic': [38003563, 'Hispanic or Latino'],
         'ethnicity_not_hispanic': [38003564, 'Not Hispanic or Latino'],
+
+        'type_ehr_prescription': [32838, 'EHR prescription'],
+        'type_lab': [32856, 'Lab'],
     }) }}
 {%- endmacro %}
 

@@ -5,9 +5,9 @@
     for every address that shares city, state, zip and county.
 -#}
 {{ config(
-    post_hook=[
-        "create index if not exists {{ this.identifier }}__owner on {{ this }} (owner_kind, owner_id)",
-    ]
+    indexes=[
+        {'columns': ['owner_kind', 'owner_id']},
+    ],
 ) }}
 
 with

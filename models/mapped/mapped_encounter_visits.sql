@@ -5,9 +5,9 @@
     meaning are fixed (see _mapped__persons_visits.yml); add, do not change.
 -#}
 {{ config(
-    post_hook=[
-        "create unique index if not exists {{ this.identifier }}__encounter on {{ this }} (encounter_id)",
-    ]
+    indexes=[
+        {'columns': ['encounter_id'], 'unique': true},
+    ],
 ) }}
 
 with

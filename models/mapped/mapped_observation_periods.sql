@@ -13,9 +13,9 @@
     {{ exceptions.raise_compiler_error("var `observation_period_gap_days` must be a number of days >= 0, got '" ~ gap_days ~ "'") }}
 {%- endif -%}
 {{ config(
-    post_hook=[
-        "create index if not exists {{ this.identifier }}__person on {{ this }} (person_id)",
-    ]
+    indexes=[
+        {'columns': ['person_id']},
+    ],
 ) }}
 
 with

@@ -4,10 +4,10 @@
     pseudonym in its place).
 -#}
 {{ config(
-    post_hook=[
-        "create unique index if not exists {{ this.identifier }}__patient on {{ this }} (patient_id)",
-        "create unique index if not exists {{ this.identifier }}__person on {{ this }} (person_id)",
-    ]
+    indexes=[
+        {'columns': ['patient_id'], 'unique': true},
+        {'columns': ['person_id'], 'unique': true},
+    ],
 ) }}
 
 with

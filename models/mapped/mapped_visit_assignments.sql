@@ -17,10 +17,10 @@
     them never share a first day.
 -#}
 {{ config(
-    post_hook=[
-        "create unique index if not exists {{ this.identifier }}__encounter on {{ this }} (encounter_id)",
-        "create index if not exists {{ this.identifier }}__visit_key on {{ this }} (visit_key)",
-    ]
+    indexes=[
+        {'columns': ['encounter_id'], 'unique': true},
+        {'columns': ['visit_key']},
+    ],
 ) }}
 
 with

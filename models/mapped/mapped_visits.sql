@@ -1,8 +1,8 @@
 {#- One row per visit occurrence, built from the encounters mapped_visit_assignments groups. -#}
 {{ config(
-    post_hook=[
-        "create unique index if not exists {{ this.identifier }}__visit on {{ this }} (visit_occurrence_id)",
-    ]
+    indexes=[
+        {'columns': ['visit_occurrence_id'], 'unique': true},
+    ],
 ) }}
 
 with

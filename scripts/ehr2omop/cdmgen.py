@@ -65,7 +65,6 @@ EMPTY_TABLES = (
     "fact_relationship",
     "episode",
     "episode_event",
-    "source_to_concept_map",
 )
 MAPPED_TABLES = (
     "person",
@@ -89,6 +88,7 @@ MAPPED_TABLES = (
     "dose_era",
     "cdm_source",
     "metadata",
+    "source_to_concept_map",
 )
 # Results-schema tables: written by analysis tools, never rebuilt by dbt (see docs/decisions/0001).
 NOT_IN_OMOP_SCHEMA = ("cohort", "cohort_definition")
@@ -386,7 +386,10 @@ def _built_phrase(table: Table) -> str:
             "read from the CDM schema."
         )
     if table.name == "source_to_concept_map":
-        return "Empty for now: it will be filled from a seed of the project's own mappings."
+        return (
+            "The project's own mappings of local source codes: the union of the demo seed and the "
+            "custom seed that `ehr2omop mappings import` maintains."
+        )
     if table.name in EMPTY_TABLES:
         return "Empty here: Synthea extracts hold no such data; the table exists so the CDM is complete."
     return "Built from the mapped layer."

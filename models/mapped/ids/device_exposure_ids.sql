@@ -1,0 +1,5 @@
+{#- Permanent device_exposure_id of each clinical event routed to device_exposure, keyed by
+    event_key and target concept (domain_event_key). -#}
+{{ stable_id_config() }}
+
+{{ stable_ids(ref('mapped_domain_events'), 'device_exposure_key') }}

@@ -1,0 +1,5 @@
+{#- Permanent observation_id of each clinical event routed to observation, keyed by
+    event_key and target concept (domain_event_key). -#}
+{{ stable_id_config() }}
+
+{{ stable_ids(ref('mapped_domain_events'), 'observation_key') }}

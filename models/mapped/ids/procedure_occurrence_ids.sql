@@ -1,0 +1,5 @@
+{#- Permanent procedure_occurrence_id of each clinical event routed to procedure_occurrence, keyed by
+    event_key and target concept (domain_event_key). -#}
+{{ stable_id_config() }}
+
+{{ stable_ids(ref('mapped_domain_events'), 'procedure_occurrence_key') }}
