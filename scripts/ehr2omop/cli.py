@@ -244,6 +244,21 @@ def mappings_import_cmd(usagi_csv: Path, source_vocabulary_id: str | None, seed_
     )
 
 
+@mappings_group.command("export")
+@click.option(
+    "--out", "out_path", type=click.Path(path_type=Path), default=None, help="CSV file to write [default: stdout]."
+)
+def mappings_export_cmd(out_path: Path | None) -> None:
+    """Write the unmapped source codes, most frequent first, as a CSV for Usagi."""
+    from ehr2omop.connection import connect
+    from ehr2omop.mappings import export_unmapped
+
+    with connect() as conn:
+        count = export_unmapped(conn, out_path)
+    if out_path is not None:
+        out.print(f"{count} unmapped source code(s) written to {out_path}")
+
+
 # --- run / summary -----------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,3 +133,65 @@ def import_usagi(
             writer.writerow({c: row.get(c, "") for c in STCM_COLUMNS})
     tmp.replace(seed_csv)
     return ImportResult(approved=len(approved), skipped=skipped, written=len(merged), path=seed_csv)
+
+
+EXPORT_COLUMNS = (
+    "sourceCode",
+    "sourceName",
+    "sourceFrequency",
+    USAGI_VOCAB_COLUMN,
+    "ADD_INFO:sourceDomain",
+    "ADD_INFO:shareOfUnmappedRows",
+)
+
+UNMAPPED_SQL = """
+with unmapped_codes as (
+    select distinct source_code, source_vocabulary_id
+    from mapped.source_to_standard
+    where mapping_kind = 'unmapped'
+),
+
+frequencies as (
+    select
+        events.source_code,
+        events.source_vocabulary_id,
+        min(events.source_description) as source_name,
+        min(events.fallback_domain_id) as source_domain,
+        count(*) as frequency
+    from mapped.mapped_clinical_events as events
+    inner join unmapped_codes
+        on events.source_code = unmapped_codes.source_code
+        and events.source_vocabulary_id = unmapped_codes.source_vocabulary_id
+    group by events.source_code, events.source_vocabulary_id
+)
+
+select
+    source_code,
+    source_name,
+    frequency,
+    source_vocabulary_id,
+    source_domain,
+    round(frequency::numeric / sum(frequency) over (), 6) as share
+from frequencies
+order by frequency desc, source_vocabulary_id, source_code
+"""
+
+
+def export_unmapped(conn: psycopg.Connection, out: Path | None) -> int:
+    """Write the unmapped source codes, most frequent first, as a CSV Usagi imports; returns the count."""
+    try:
+        rows = conn.execute(UNMAPPED_SQL).fetchall()
+    except psycopg.errors.UndefinedTable as exc:
+        raise UserError("the mapped layer is not built in this database: run `dbt build` first") from exc
+    if out is None:
+        _write_export(sys.stdout, rows)
+    else:
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            _write_export(fh, rows)
+    return len(rows)
+
+
+def _write_export(fh, rows: list[tuple]) -> None:  # type: ignore[no-untyped-def]
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(rows)
