@@ -7,7 +7,10 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-SCHEMAS = ("raw", "staging", "mapped", "omop", "vocab")
+SCHEMAS = ("raw", "staging", "mapped", "omop")
+# Internal relations the summary leaves out: staging's base tables (the stg views show the
+# same rows, less the rejects) and the mapped layer's id maps.
+HIDDEN = r"^(base_synthea__.*|.*_ids)$"
 
 
 def table_counts(conn: psycopg.Connection, schemas: tuple[str, ...] = SCHEMAS) -> list[tuple[str, str, int]]:
@@ -17,10 +20,10 @@ def table_counts(conn: psycopg.Connection, schemas: tuple[str, ...] = SCHEMAS) -
         select n.nspname, c.relname
         from pg_class as c
         inner join pg_namespace as n on n.oid = c.relnamespace
-        where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p')
+        where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p') and c.relname !~ %s
         order by array_position(%s, n.nspname::text), c.relname
         """,
-        (list(schemas), list(schemas)),
+        (list(schemas), HIDDEN, list(schemas)),
     ).fetchall()
     counts = []
     for schema, name in rels:
