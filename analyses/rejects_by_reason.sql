@@ -19,4 +19,4 @@ final as (
 )
 
 select * from final
-order by rejected_rows desc, entity, reject_reason
+order by rejected_rows desc, entity asc, reject_reason asc
