@@ -50,7 +50,9 @@ lint: venv
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
 	$(BIN)/ehr2omop db start >/dev/null
-	$(BIN)/sqlfluff lint models tests/dbt analyses --templater dbt
+	@# sqlfluff skips (exit 0) a file dbt cannot compile: treat that as a failure
+	$(BIN)/sqlfluff lint models tests/dbt analyses --templater dbt 2>&1 | tee .ehr2omop/sqlfluff.log
+	@! grep -q "Skipped file .* because dbt raised" .ehr2omop/sqlfluff.log || { echo "error: sqlfluff could not compile some files (see above)" >&2; exit 1; }
 
 fmt: venv
 	$(BIN)/ruff check --fix scripts tests

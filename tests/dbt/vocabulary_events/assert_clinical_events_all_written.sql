@@ -109,7 +109,7 @@ final as (
 select * from final
 {%- endset -%}
 
-{%- if execute -%}
+{%- if execute and flags.WHICH in ['test', 'build'] -%}
     {%- for row in run_query(accounting_sql).rows -%}
         {%- do log(
             "clinical event accounting: " ~ row['source_entity'] ~ " has " ~ row['events'] ~ " events, "
