@@ -32,6 +32,10 @@
 
         'type_ehr_prescription': [32838, 'EHR prescription'],
         'type_lab': [32856, 'Lab'],
+
+        'type_cost_record': [32814, 'Cost record'],
+        'currency_usd': [44818668, 'United States dollar'],
+        'cdm_version_5_4_0': [756265, 'OMOP CDM Version 5.4.0'],
     }) }}
 {%- endmacro %}
 

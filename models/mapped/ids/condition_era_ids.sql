@@ -1,0 +1,5 @@
+{#- Permanent condition_era_id of every era key (person_id|concept id|first day) of
+    mapped_condition_eras. -#}
+{{ stable_id_config() }}
+
+{{ stable_ids(ref('mapped_condition_eras'), 'era_key') }}
