@@ -47,7 +47,6 @@ EMPTY_TABLES = [
     "fact_relationship",
     "episode",
     "episode_event",
-    "source_to_concept_map",
 ]
 # PostgreSQL types of the official DDL; varchar(n) stays as it is.
 PG = {"integer": "integer", "float": "numeric", "date": "date", "datetime": "timestamp", "varchar(max)": "text"}
