@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import socket
 import subprocess
 import time
@@ -250,10 +249,3 @@ def reset(srv: Server | None = None) -> Server:
 
 def psql_command(srv: Server) -> list[str]:
     return [_bin("psql"), srv.url()]
-
-
-def remove(srv: Server | None = None) -> None:
-    """Stop the server and delete its data directory."""
-    srv = srv or server()
-    stop(srv)
-    shutil.rmtree(srv.root, ignore_errors=True)
