@@ -15,10 +15,7 @@
     batch moves an era's first day or merges two eras, the era gets a new key and
     so a new id; the old id is simply no longer used.
 -#}
-{%- set persistence_days = var('era_persistence_days', 30) -%}
-{%- if persistence_days is not number or persistence_days < 0 -%}
-    {{ exceptions.raise_compiler_error("var `era_persistence_days` must be a number of days >= 0, got '" ~ persistence_days ~ "'") }}
-{%- endif -%}
+{%- set persistence_days = era_persistence_days() -%}
 
 with
 

@@ -17,10 +17,7 @@
     With an empty drug_strength (the shared and demo vocabularies) this model
     is empty; the unit tests in _mapped__eras_costs.yml prove its logic.
 -#}
-{%- set persistence_days = var('era_persistence_days', 30) -%}
-{%- if persistence_days is not number or persistence_days < 0 -%}
-    {{ exceptions.raise_compiler_error("var `era_persistence_days` must be a number of days >= 0, got '" ~ persistence_days ~ "'") }}
-{%- endif -%}
+{%- set persistence_days = era_persistence_days() -%}
 
 with
 

@@ -14,10 +14,7 @@
 
     An era is named by era_key: person_id | ingredient concept id | first day.
 -#}
-{%- set persistence_days = var('era_persistence_days', 30) -%}
-{%- if persistence_days is not number or persistence_days < 0 -%}
-    {{ exceptions.raise_compiler_error("var `era_persistence_days` must be a number of days >= 0, got '" ~ persistence_days ~ "'") }}
-{%- endif -%}
+{%- set persistence_days = era_persistence_days() -%}
 
 with
 

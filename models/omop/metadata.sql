@@ -101,7 +101,7 @@ facts as (
         'era persistence days' as metadata_name,
         cast(null as {{ dbt.type_string() }}) as value_as_string,
         cast(null as integer) as value_as_concept_id,
-        {{ var('era_persistence_days', 30) }} as value_as_number
+        {{ era_persistence_days() }} as value_as_number
 ),
 
 final as (
