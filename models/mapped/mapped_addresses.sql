@@ -12,16 +12,16 @@
 
 with
 
-stg_synthea__patients as (
-    select * from {{ ref('stg_synthea__patients') }}
+deid_synthea__patients as (
+    select * from {{ ref('deid_synthea__patients') }}
 ),
 
-stg_synthea__organizations as (
-    select * from {{ ref('stg_synthea__organizations') }}
+deid_synthea__organizations as (
+    select * from {{ ref('deid_synthea__organizations') }}
 ),
 
-stg_synthea__providers as (
-    select * from {{ ref('stg_synthea__providers') }}
+deid_synthea__providers as (
+    select * from {{ ref('deid_synthea__providers') }}
 ),
 
 us_states as (
@@ -57,7 +57,7 @@ owner_addresses as (
         state,
         zip,
         county
-    from stg_synthea__patients
+    from deid_synthea__patients
 
     union all
 
@@ -68,7 +68,7 @@ owner_addresses as (
         state,
         zip,
         cast(null as {{ dbt.type_string() }}) as county
-    from stg_synthea__organizations
+    from deid_synthea__organizations
 
     union all
 
@@ -79,7 +79,7 @@ owner_addresses as (
         state,
         zip,
         cast(null as {{ dbt.type_string() }}) as county
-    from stg_synthea__providers
+    from deid_synthea__providers
 ),
 
 trimmed as (

@@ -1,8 +1,8 @@
 {#- One row per Synthea organization: the OMOP care site it becomes. -#}
 with
 
-stg_synthea__organizations as (
-    select * from {{ ref('stg_synthea__organizations') }}
+deid_synthea__organizations as (
+    select * from {{ ref('deid_synthea__organizations') }}
 ),
 
 care_site_ids as (
@@ -21,16 +21,16 @@ location_ids as (
 final as (
     select
         care_site_ids.id as care_site_id,
-        stg_synthea__organizations.organization_id,
-        stg_synthea__organizations.organization_name as care_site_name,
+        deid_synthea__organizations.organization_id,
+        deid_synthea__organizations.organization_name as care_site_name,
         -- Synthea does not say what kind of place an organization is
         {{ fixed_concept('no_matching_concept') }} as place_of_service_concept_id,
         location_ids.id as location_id
-    from stg_synthea__organizations
+    from deid_synthea__organizations
     inner join care_site_ids
-        on stg_synthea__organizations.organization_id = care_site_ids.source_key
+        on deid_synthea__organizations.organization_id = care_site_ids.source_key
     left outer join mapped_addresses
-        on stg_synthea__organizations.organization_id = mapped_addresses.owner_id
+        on deid_synthea__organizations.organization_id = mapped_addresses.owner_id
     left outer join location_ids
         on mapped_addresses.location_key = location_ids.source_key
 )

@@ -23,40 +23,40 @@
 
 with
 
-stg_synthea__conditions as (
-    select * from {{ ref('stg_synthea__conditions') }}
+deid_synthea__conditions as (
+    select * from {{ ref('deid_synthea__conditions') }}
 ),
 
-stg_synthea__medications as (
-    select * from {{ ref('stg_synthea__medications') }}
+deid_synthea__medications as (
+    select * from {{ ref('deid_synthea__medications') }}
 ),
 
-stg_synthea__immunizations as (
-    select * from {{ ref('stg_synthea__immunizations') }}
+deid_synthea__immunizations as (
+    select * from {{ ref('deid_synthea__immunizations') }}
 ),
 
-stg_synthea__observations as (
-    select * from {{ ref('stg_synthea__observations') }}
+deid_synthea__observations as (
+    select * from {{ ref('deid_synthea__observations') }}
 ),
 
-stg_synthea__procedures as (
-    select * from {{ ref('stg_synthea__procedures') }}
+deid_synthea__procedures as (
+    select * from {{ ref('deid_synthea__procedures') }}
 ),
 
-stg_synthea__devices as (
-    select * from {{ ref('stg_synthea__devices') }}
+deid_synthea__devices as (
+    select * from {{ ref('deid_synthea__devices') }}
 ),
 
-stg_synthea__supplies as (
-    select * from {{ ref('stg_synthea__supplies') }}
+deid_synthea__supplies as (
+    select * from {{ ref('deid_synthea__supplies') }}
 ),
 
-stg_synthea__allergies as (
-    select * from {{ ref('stg_synthea__allergies') }}
+deid_synthea__allergies as (
+    select * from {{ ref('deid_synthea__allergies') }}
 ),
 
-stg_synthea__imaging_studies as (
-    select * from {{ ref('stg_synthea__imaging_studies') }}
+deid_synthea__imaging_studies as (
+    select * from {{ ref('deid_synthea__imaging_studies') }}
 ),
 
 demo_source_to_concept_map as (
@@ -94,7 +94,7 @@ condition_events as (
         {{ fixed_concept('type_ehr') }} as type_concept_id,
         'Condition' as fallback_domain_id,
         cast(null as {{ dbt.type_string() }}) as fixed_domain_id
-    from stg_synthea__conditions
+    from deid_synthea__conditions
 ),
 
 medication_events as (
@@ -129,7 +129,7 @@ medication_events as (
         {{ fixed_concept('type_ehr_prescription') }} as type_concept_id,
         'Drug' as fallback_domain_id,
         cast(null as {{ dbt.type_string() }}) as fixed_domain_id
-    from stg_synthea__medications
+    from deid_synthea__medications
 ),
 
 immunization_events as (
@@ -159,7 +159,7 @@ immunization_events as (
         {{ fixed_concept('type_ehr_administration_record') }} as type_concept_id,
         'Drug' as fallback_domain_id,
         cast(null as {{ dbt.type_string() }}) as fixed_domain_id
-    from stg_synthea__immunizations
+    from deid_synthea__immunizations
 ),
 
 observation_events as (
@@ -195,7 +195,7 @@ observation_events as (
             else 'Observation'
         end as fallback_domain_id,
         cast(null as {{ dbt.type_string() }}) as fixed_domain_id
-    from stg_synthea__observations
+    from deid_synthea__observations
 ),
 
 procedure_events as (
@@ -225,7 +225,7 @@ procedure_events as (
         {{ fixed_concept('type_ehr') }} as type_concept_id,
         'Procedure' as fallback_domain_id,
         cast(null as {{ dbt.type_string() }}) as fixed_domain_id
-    from stg_synthea__procedures
+    from deid_synthea__procedures
 ),
 
 device_events as (
@@ -255,7 +255,7 @@ device_events as (
         {{ fixed_concept('type_ehr') }} as type_concept_id,
         'Device' as fallback_domain_id,
         cast(null as {{ dbt.type_string() }}) as fixed_domain_id
-    from stg_synthea__devices
+    from deid_synthea__devices
 ),
 
 supply_events as (
@@ -285,7 +285,7 @@ supply_events as (
         {{ fixed_concept('type_ehr') }} as type_concept_id,
         'Device' as fallback_domain_id,
         cast(null as {{ dbt.type_string() }}) as fixed_domain_id
-    from stg_synthea__supplies
+    from deid_synthea__supplies
 ),
 
 allergy_events as (
@@ -321,7 +321,7 @@ allergy_events as (
         {{ fixed_concept('type_ehr') }} as type_concept_id,
         'Observation' as fallback_domain_id,
         'Observation' as fixed_domain_id
-    from stg_synthea__allergies
+    from deid_synthea__allergies
 ),
 
 imaging_studies as (
@@ -332,7 +332,7 @@ imaging_studies as (
         min(patient_id) as patient_id,
         min(encounter_id) as encounter_id,
         min(study_datetime) as study_datetime
-    from stg_synthea__imaging_studies
+    from deid_synthea__imaging_studies
     where procedure_code is not null
     group by imaging_study_id, procedure_code
 ),

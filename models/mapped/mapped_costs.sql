@@ -31,20 +31,20 @@
 -#}
 with
 
-stg_synthea__encounters as (
-    select * from {{ ref('stg_synthea__encounters') }}
+deid_synthea__encounters as (
+    select * from {{ ref('deid_synthea__encounters') }}
 ),
 
-stg_synthea__medications as (
-    select * from {{ ref('stg_synthea__medications') }}
+deid_synthea__medications as (
+    select * from {{ ref('deid_synthea__medications') }}
 ),
 
-stg_synthea__immunizations as (
-    select * from {{ ref('stg_synthea__immunizations') }}
+deid_synthea__immunizations as (
+    select * from {{ ref('deid_synthea__immunizations') }}
 ),
 
-stg_synthea__procedures as (
-    select * from {{ ref('stg_synthea__procedures') }}
+deid_synthea__procedures as (
+    select * from {{ ref('deid_synthea__procedures') }}
 ),
 
 mapped_encounter_visits as (
@@ -74,16 +74,16 @@ payer_plan_period_ids as (
 encounter_costs as (
     -- read once: the visit rows and the line items' fallback payer
     select
-        stg_synthea__encounters.encounter_id,
+        deid_synthea__encounters.encounter_id,
         mapped_encounter_visits.visit_occurrence_id,
         mapped_encounter_visits.person_id,
-        stg_synthea__encounters.payer_id,
-        cast(stg_synthea__encounters.start_datetime as date) as event_date,
-        stg_synthea__encounters.total_claim_cost,
-        stg_synthea__encounters.payer_coverage
-    from stg_synthea__encounters
+        deid_synthea__encounters.payer_id,
+        cast(deid_synthea__encounters.start_datetime as date) as event_date,
+        deid_synthea__encounters.total_claim_cost,
+        deid_synthea__encounters.payer_coverage
+    from deid_synthea__encounters
     inner join mapped_encounter_visits
-        on stg_synthea__encounters.encounter_id = mapped_encounter_visits.encounter_id
+        on deid_synthea__encounters.encounter_id = mapped_encounter_visits.encounter_id
 ),
 
 line_item_costs as (
@@ -101,7 +101,7 @@ line_item_costs as (
             when total_cost >= payer_coverage then total_cost - payer_coverage
             when total_cost < payer_coverage then 0
         end as paid_by_patient
-    from stg_synthea__medications
+    from deid_synthea__medications
 
     union all
 
@@ -114,7 +114,7 @@ line_item_costs as (
         base_cost as total_charge,
         cast(null as numeric) as paid_by_payer,
         cast(null as numeric) as paid_by_patient
-    from stg_synthea__immunizations
+    from deid_synthea__immunizations
 
     union all
 
@@ -127,7 +127,7 @@ line_item_costs as (
         base_cost as total_charge,
         cast(null as numeric) as paid_by_payer,
         cast(null as numeric) as paid_by_patient
-    from stg_synthea__procedures
+    from deid_synthea__procedures
 ),
 
 costed_domain_events as (

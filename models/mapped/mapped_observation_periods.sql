@@ -24,48 +24,48 @@ mapped_persons as (
     select * from {{ ref('mapped_persons') }}
 ),
 
-stg_synthea__encounters as (
-    select * from {{ ref('stg_synthea__encounters') }}
+deid_synthea__encounters as (
+    select * from {{ ref('deid_synthea__encounters') }}
 ),
 
-stg_synthea__conditions as (
-    select * from {{ ref('stg_synthea__conditions') }}
+deid_synthea__conditions as (
+    select * from {{ ref('deid_synthea__conditions') }}
 ),
 
-stg_synthea__medications as (
-    select * from {{ ref('stg_synthea__medications') }}
+deid_synthea__medications as (
+    select * from {{ ref('deid_synthea__medications') }}
 ),
 
-stg_synthea__immunizations as (
-    select * from {{ ref('stg_synthea__immunizations') }}
+deid_synthea__immunizations as (
+    select * from {{ ref('deid_synthea__immunizations') }}
 ),
 
-stg_synthea__observations as (
-    select * from {{ ref('stg_synthea__observations') }}
+deid_synthea__observations as (
+    select * from {{ ref('deid_synthea__observations') }}
 ),
 
-stg_synthea__procedures as (
-    select * from {{ ref('stg_synthea__procedures') }}
+deid_synthea__procedures as (
+    select * from {{ ref('deid_synthea__procedures') }}
 ),
 
-stg_synthea__devices as (
-    select * from {{ ref('stg_synthea__devices') }}
+deid_synthea__devices as (
+    select * from {{ ref('deid_synthea__devices') }}
 ),
 
-stg_synthea__allergies as (
-    select * from {{ ref('stg_synthea__allergies') }}
+deid_synthea__allergies as (
+    select * from {{ ref('deid_synthea__allergies') }}
 ),
 
-stg_synthea__careplans as (
-    select * from {{ ref('stg_synthea__careplans') }}
+deid_synthea__careplans as (
+    select * from {{ ref('deid_synthea__careplans') }}
 ),
 
-stg_synthea__supplies as (
-    select * from {{ ref('stg_synthea__supplies') }}
+deid_synthea__supplies as (
+    select * from {{ ref('deid_synthea__supplies') }}
 ),
 
-stg_synthea__imaging_studies as (
-    select * from {{ ref('stg_synthea__imaging_studies') }}
+deid_synthea__imaging_studies as (
+    select * from {{ ref('deid_synthea__imaging_studies') }}
 ),
 
 record_ranges as (
@@ -74,7 +74,7 @@ record_ranges as (
         patient_id,
         cast(start_datetime as date) as start_date,
         cast(stop_datetime as date) as end_date
-    from stg_synthea__encounters
+    from deid_synthea__encounters
 
     union all
 
@@ -82,7 +82,7 @@ record_ranges as (
         patient_id,
         cast(start_date as date) as start_date,
         cast(stop_date as date) as end_date
-    from stg_synthea__conditions
+    from deid_synthea__conditions
 
     union all
 
@@ -90,7 +90,7 @@ record_ranges as (
         patient_id,
         cast(start_datetime as date) as start_date,
         cast(stop_datetime as date) as end_date
-    from stg_synthea__medications
+    from deid_synthea__medications
 
     union all
 
@@ -98,7 +98,7 @@ record_ranges as (
         patient_id,
         cast(immunization_datetime as date) as start_date,
         cast(null as date) as end_date
-    from stg_synthea__immunizations
+    from deid_synthea__immunizations
 
     union all
 
@@ -106,7 +106,7 @@ record_ranges as (
         patient_id,
         cast(observation_datetime as date) as start_date,
         cast(null as date) as end_date
-    from stg_synthea__observations
+    from deid_synthea__observations
 
     union all
 
@@ -114,7 +114,7 @@ record_ranges as (
         patient_id,
         cast(start_datetime as date) as start_date,
         cast(stop_datetime as date) as end_date
-    from stg_synthea__procedures
+    from deid_synthea__procedures
 
     union all
 
@@ -122,7 +122,7 @@ record_ranges as (
         patient_id,
         cast(start_datetime as date) as start_date,
         cast(stop_datetime as date) as end_date
-    from stg_synthea__devices
+    from deid_synthea__devices
 
     union all
 
@@ -130,7 +130,7 @@ record_ranges as (
         patient_id,
         cast(start_date as date) as start_date,
         cast(stop_date as date) as end_date
-    from stg_synthea__allergies
+    from deid_synthea__allergies
 
     union all
 
@@ -138,7 +138,7 @@ record_ranges as (
         patient_id,
         cast(start_date as date) as start_date,
         cast(stop_date as date) as end_date
-    from stg_synthea__careplans
+    from deid_synthea__careplans
 
     union all
 
@@ -146,7 +146,7 @@ record_ranges as (
         patient_id,
         cast(supply_date as date) as start_date,
         cast(null as date) as end_date
-    from stg_synthea__supplies
+    from deid_synthea__supplies
 
     union all
 
@@ -154,7 +154,7 @@ record_ranges as (
         patient_id,
         cast(study_datetime as date) as start_date,
         cast(null as date) as end_date
-    from stg_synthea__imaging_studies
+    from deid_synthea__imaging_studies
 ),
 
 day_ranges as (

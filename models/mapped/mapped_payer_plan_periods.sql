@@ -21,12 +21,12 @@
 
 with
 
-stg_synthea__payer_transitions as (
-    select * from {{ ref('stg_synthea__payer_transitions') }}
+deid_synthea__payer_transitions as (
+    select * from {{ ref('deid_synthea__payer_transitions') }}
 ),
 
-stg_synthea__payers as (
-    select * from {{ ref('stg_synthea__payers') }}
+deid_synthea__payers as (
+    select * from {{ ref('deid_synthea__payers') }}
 ),
 
 person_ids as (
@@ -44,16 +44,16 @@ concept as (
 transitions as (
     select
         person_ids.id as person_id,
-        stg_synthea__payer_transitions.payer_id,
-        stg_synthea__payer_transitions.start_datetime,
-        max(stg_synthea__payer_transitions.end_datetime) as end_datetime
-    from stg_synthea__payer_transitions
+        deid_synthea__payer_transitions.payer_id,
+        deid_synthea__payer_transitions.start_datetime,
+        max(deid_synthea__payer_transitions.end_datetime) as end_datetime
+    from deid_synthea__payer_transitions
     inner join person_ids
-        on stg_synthea__payer_transitions.patient_id = person_ids.source_key
+        on deid_synthea__payer_transitions.patient_id = person_ids.source_key
     group by
         person_ids.id,
-        stg_synthea__payer_transitions.payer_id,
-        stg_synthea__payer_transitions.start_datetime
+        deid_synthea__payer_transitions.payer_id,
+        deid_synthea__payer_transitions.start_datetime
 ),
 
 observed_until as (
@@ -84,7 +84,7 @@ final as (
         || '|' || to_char(transitions.start_datetime, 'YYYY-MM-DD"T"HH24:MI:SS') as period_key,
         transitions.person_id,
         transitions.payer_id,
-        stg_synthea__payers.payer_name,
+        deid_synthea__payers.payer_name,
         cast(transitions.start_datetime as date) as period_start_date,
         greatest(
             cast(transitions.start_datetime as date),
@@ -92,12 +92,12 @@ final as (
         ) as period_end_date,
         coalesce(payer_concepts.concept_id, {{ fixed_concept('no_matching_concept') }}) as payer_concept_id
     from transitions
-    left outer join stg_synthea__payers
-        on transitions.payer_id = stg_synthea__payers.payer_id
+    left outer join deid_synthea__payers
+        on transitions.payer_id = deid_synthea__payers.payer_id
     left outer join observed_until
         on transitions.person_id = observed_until.person_id
     left outer join payer_concepts
-        on lower(stg_synthea__payers.payer_name) = payer_concepts.concept_name
+        on lower(deid_synthea__payers.payer_name) = payer_concepts.concept_name
 )
 
 select * from final

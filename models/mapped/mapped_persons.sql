@@ -1,7 +1,7 @@
 {#-
     One row per valid staged patient: the OMOP person it becomes. person_source_value
-    is set here and only here (the Synthea patient id for now; a later step puts a
-    pseudonym in its place).
+    is set here and only here: the person's keyed pseudonym (deid boundary), never the
+    Synthea id. birth_date is shifted, and aggregated for persons aged 90 or more.
 -#}
 {{ config(
     indexes=[
@@ -12,8 +12,8 @@
 
 with
 
-stg_synthea__patients as (
-    select * from {{ ref('stg_synthea__patients') }}
+deid_synthea__patients as (
+    select * from {{ ref('deid_synthea__patients') }}
 ),
 
 person_ids as (
@@ -63,17 +63,18 @@ care_site_counts as (
 final as (
     select
         person_ids.id as person_id,
-        stg_synthea__patients.patient_id,
-        stg_synthea__patients.patient_id as person_source_value,
-        stg_synthea__patients.birth_date,
-        stg_synthea__patients.death_date,
-        case upper(stg_synthea__patients.gender)
+        deid_synthea__patients.patient_id,
+        deid_synthea__patients.patient_id as person_source_value,
+        deid_synthea__patients.birth_date,
+        deid_synthea__patients.birth_date_is_aggregated,
+        deid_synthea__patients.death_date,
+        case upper(deid_synthea__patients.gender)
             when 'M' then {{ fixed_concept('gender_male') }}
             when 'F' then {{ fixed_concept('gender_female') }}
             else {{ fixed_concept('no_matching_concept') }}
         end as gender_concept_id,
-        stg_synthea__patients.gender as gender_source_value,
-        case lower(stg_synthea__patients.race)
+        deid_synthea__patients.gender as gender_source_value,
+        case lower(deid_synthea__patients.race)
             when 'white' then {{ fixed_concept('race_white') }}
             when 'black' then {{ fixed_concept('race_black') }}
             when 'asian' then {{ fixed_concept('race_asian') }}
@@ -81,21 +82,21 @@ final as (
             when 'hawaiian' then {{ fixed_concept('race_native_hawaiian_pacific_islander') }}
             else {{ fixed_concept('no_matching_concept') }}
         end as race_concept_id,
-        stg_synthea__patients.race as race_source_value,
-        case lower(stg_synthea__patients.ethnicity)
+        deid_synthea__patients.race as race_source_value,
+        case lower(deid_synthea__patients.ethnicity)
             when 'hispanic' then {{ fixed_concept('ethnicity_hispanic') }}
             when 'nonhispanic' then {{ fixed_concept('ethnicity_not_hispanic') }}
             else {{ fixed_concept('no_matching_concept') }}
         end as ethnicity_concept_id,
-        stg_synthea__patients.ethnicity as ethnicity_source_value,
+        deid_synthea__patients.ethnicity as ethnicity_source_value,
         location_ids.id as location_id,
         provider_counts.provider_id,
         care_site_counts.care_site_id
-    from stg_synthea__patients
+    from deid_synthea__patients
     inner join person_ids
-        on stg_synthea__patients.patient_id = person_ids.source_key
+        on deid_synthea__patients.patient_id = person_ids.source_key
     left outer join mapped_addresses
-        on stg_synthea__patients.patient_id = mapped_addresses.owner_id
+        on deid_synthea__patients.patient_id = mapped_addresses.owner_id
     left outer join location_ids
         on mapped_addresses.location_key = location_ids.source_key
     left outer join provider_counts

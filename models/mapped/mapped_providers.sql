@@ -5,8 +5,8 @@
 -#}
 with
 
-stg_synthea__providers as (
-    select * from {{ ref('stg_synthea__providers') }}
+deid_synthea__providers as (
+    select * from {{ ref('deid_synthea__providers') }}
 ),
 
 provider_ids as (
@@ -50,31 +50,31 @@ specialty_concepts as (
 final as (
     select
         provider_ids.id as provider_id,
-        stg_synthea__providers.provider_id as provider_source_value,
-        stg_synthea__providers.provider_name,
+        deid_synthea__providers.provider_id as provider_source_value,
+        deid_synthea__providers.provider_name,
         coalesce(
             specialty_concepts.concept_id, {{ fixed_concept('no_matching_concept') }}
         ) as specialty_concept_id,
-        stg_synthea__providers.specialty as specialty_source_value,
+        deid_synthea__providers.specialty as specialty_source_value,
         care_site_ids.id as care_site_id,
-        case upper(stg_synthea__providers.gender)
+        case upper(deid_synthea__providers.gender)
             when 'M' then {{ fixed_concept('gender_male') }}
             when 'F' then {{ fixed_concept('gender_female') }}
             else {{ fixed_concept('no_matching_concept') }}
         end as gender_concept_id,
-        stg_synthea__providers.gender as gender_source_value,
+        deid_synthea__providers.gender as gender_source_value,
         location_ids.id as location_id
-    from stg_synthea__providers
+    from deid_synthea__providers
     inner join provider_ids
-        on stg_synthea__providers.provider_id = provider_ids.source_key
+        on deid_synthea__providers.provider_id = provider_ids.source_key
     left outer join care_site_ids
-        on stg_synthea__providers.organization_id = care_site_ids.source_key
+        on deid_synthea__providers.organization_id = care_site_ids.source_key
     left outer join specialty_concepts
         on
-            lower(trim(stg_synthea__providers.specialty)) = specialty_concepts.specialty_name
+            lower(trim(deid_synthea__providers.specialty)) = specialty_concepts.specialty_name
             and specialty_concepts.preference = 1
     left outer join mapped_addresses
-        on stg_synthea__providers.provider_id = mapped_addresses.owner_id
+        on deid_synthea__providers.provider_id = mapped_addresses.owner_id
     left outer join location_ids
         on mapped_addresses.location_key = location_ids.source_key
 )

@@ -25,8 +25,8 @@
 
 with
 
-stg_synthea__encounters as (
-    select * from {{ ref('stg_synthea__encounters') }}
+deid_synthea__encounters as (
+    select * from {{ ref('deid_synthea__encounters') }}
 ),
 
 person_ids as (
@@ -44,32 +44,32 @@ care_site_ids as (
 encounters as (
     -- an encounter without a stop, or stopping before it starts, lasts an instant
     select
-        stg_synthea__encounters.encounter_id,
-        stg_synthea__encounters.patient_id,
+        deid_synthea__encounters.encounter_id,
+        deid_synthea__encounters.patient_id,
         person_ids.id as person_id,
         provider_ids.id as provider_id,
         care_site_ids.id as care_site_id,
-        stg_synthea__encounters.encounter_class,
-        stg_synthea__encounters.code as encounter_code,
-        stg_synthea__encounters.start_datetime,
+        deid_synthea__encounters.encounter_class,
+        deid_synthea__encounters.code as encounter_code,
+        deid_synthea__encounters.start_datetime,
         greatest(
-            stg_synthea__encounters.start_datetime,
-            coalesce(stg_synthea__encounters.stop_datetime, stg_synthea__encounters.start_datetime)
+            deid_synthea__encounters.start_datetime,
+            coalesce(deid_synthea__encounters.stop_datetime, deid_synthea__encounters.start_datetime)
         ) as end_datetime,
         case
-            when lower(stg_synthea__encounters.encounter_class) = 'inpatient' then 'inpatient'
+            when lower(deid_synthea__encounters.encounter_class) = 'inpatient' then 'inpatient'
             when
-                lower(stg_synthea__encounters.encounter_class) in ('emergency', 'urgentcare')
+                lower(deid_synthea__encounters.encounter_class) in ('emergency', 'urgentcare')
                 then 'emergency'
             else 'outpatient'
         end as encounter_visit_class
-    from stg_synthea__encounters
+    from deid_synthea__encounters
     inner join person_ids
-        on stg_synthea__encounters.patient_id = person_ids.source_key
+        on deid_synthea__encounters.patient_id = person_ids.source_key
     left outer join provider_ids
-        on stg_synthea__encounters.provider_id = provider_ids.source_key
+        on deid_synthea__encounters.provider_id = provider_ids.source_key
     left outer join care_site_ids
-        on stg_synthea__encounters.organization_id = care_site_ids.source_key
+        on deid_synthea__encounters.organization_id = care_site_ids.source_key
 ),
 
 encounter_days as (

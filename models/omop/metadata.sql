@@ -102,6 +102,21 @@ facts as (
         cast(null as {{ dbt.type_string() }}) as value_as_string,
         cast(null as integer) as value_as_concept_id,
         {{ era_persistence_days() }} as value_as_number
+    union all
+    select
+        9 as metadata_id,
+        'de-identification mode' as metadata_name,
+        '{{ deid_mode() }}' as value_as_string,
+        cast(null as integer) as value_as_concept_id,
+        cast(null as numeric) as value_as_number
+    union all
+    select
+        10 as metadata_id,
+        -- the range every person's shift is drawn from; never a person's own shift
+        'date shift range days' as metadata_name,
+        '{{ deid_date_shift_range() }}' as value_as_string,
+        cast(null as integer) as value_as_concept_id,
+        cast(null as numeric) as value_as_number
 ),
 
 final as (

@@ -9,9 +9,12 @@ final as (
         cast(person_id as {{ omop_id_type() }}) as person_id,
         cast(gender_concept_id as integer) as gender_concept_id,
         cast(extract(year from birth_date) as integer) as year_of_birth,
-        cast(extract(month from birth_date) as integer) as month_of_birth,
-        cast(extract(day from birth_date) as integer) as day_of_birth,
-        cast(birth_date as timestamp) as birth_datetime,
+        -- the 90+ category (Safe Harbor) publishes the year only
+        cast(case when not birth_date_is_aggregated then extract(month from birth_date) end as integer)
+            as month_of_birth,
+        cast(case when not birth_date_is_aggregated then extract(day from birth_date) end as integer)
+            as day_of_birth,
+        cast(case when not birth_date_is_aggregated then birth_date end as timestamp) as birth_datetime,
         cast(race_concept_id as integer) as race_concept_id,
         cast(ethnicity_concept_id as integer) as ethnicity_concept_id,
         cast(location_id as {{ omop_id_type() }}) as location_id,

@@ -65,11 +65,21 @@ def db_group() -> None:
     """Manage the embedded PostgreSQL server of this checkout."""
 
 
+def _tls_state(srv: db.Server) -> str:
+    return "TLS on (TCP without TLS refused)" if db.tls_enabled(srv) else "TLS off"
+
+
 @db_group.command("start")
-def db_start() -> None:
+@click.option(
+    "--tls/--no-tls",
+    "tls_on",
+    default=None,
+    help="Switch TLS on (TCP connections without it are refused) or off [default: EHR2OMOP_PG_TLS, else as it was].",
+)
+def db_start(tls_on: bool | None) -> None:
     """Initialise (first time) and start the server; create the database."""
-    srv = db.start()
-    out.print(f"running on 127.0.0.1:{srv.port}, database {srv.database} ({srv.data_dir})")
+    srv = db.start(tls_on=tls_on)
+    out.print(f"running on 127.0.0.1:{srv.port}, database {srv.database}, {_tls_state(srv)} ({srv.data_dir})")
 
 
 @db_group.command("stop")
@@ -83,16 +93,27 @@ def db_status() -> None:
     """Say whether the server runs; exit 3 when it does not."""
     srv = db.server()
     if db.is_running(srv):
-        out.print(f"running on 127.0.0.1:{srv.port} ({srv.data_dir})")
+        out.print(f"running on 127.0.0.1:{srv.port}, {_tls_state(srv)} ({srv.data_dir})")
     else:
         out.print("not initialised" if not db.is_initialized(srv) else "stopped")
         sys.exit(3)
 
 
 @db_group.command("url")
-def db_url() -> None:
+@click.option(
+    "--role",
+    type=click.Choice(["runner", "reader", "admin"]),
+    default="runner",
+    show_default=True,
+    help="Connect as the runner (builds), the reader (researchers) or the superuser.",
+)
+def db_url(role: str) -> None:
     """Print the connection URL of the target database (psql accepts it)."""
-    out.print(db.server().url(), highlight=False, soft_wrap=True)
+    from ehr2omop.roles import READER_ROLE
+
+    srv = db.server()
+    url = {"runner": srv.url(), "reader": srv.url(user=READER_ROLE), "admin": srv.admin_url()}[role]
+    out.print(url, highlight=False, soft_wrap=True)
 
 
 @db_group.command("psql", context_settings={"ignore_unknown_options": True})
@@ -115,6 +136,21 @@ def db_reset(yes: bool) -> None:
         click.confirm(f"drop every table in database {srv.database}?", abort=True)
     db.reset(srv)
     out.print(f"database {srv.database} is empty")
+
+
+@db_group.command("init-roles")
+def db_init_roles() -> None:
+    """Create the runner and reader roles and their privileges (EHR2OMOP_ADMIN_DATABASE_URL: a superuser URL)."""
+    from ehr2omop.connection import admin_connect
+    from ehr2omop.roles import READER_ROLE, RUNNER_ROLE, init_database
+
+    with admin_connect() as conn:
+        init_database(conn)
+        database = conn.info.dbname
+    out.print(
+        f"database {database}: {RUNNER_ROLE} builds (connect, create schemas, owns the project's schemas), "
+        f"{READER_ROLE} reads omop and vocab; give them passwords with psql's \\password"
+    )
 
 
 # --- load / vocab ------------------------------------------------------------------------------
@@ -281,6 +317,93 @@ def summary_cmd() -> None:
 
     with connect() as conn:
         print_summary(conn, out)
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@main.group("audit", invoke_without_command=True)
+@click.option("--limit", type=click.IntRange(1), default=10, show_default=True, help="Rows per table.")
+@click.pass_context
+def audit_group(ctx: click.Context, limit: int) -> None:
+    """The audit trail: the latest dbt invocations and loads, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ehr2omop.audit_report import print_history
+    from ehr2omop.connection import connect
+
+    with connect() as conn:
+        print_history(conn, out, limit)
+
+
+@audit_group.command("purge")
+@click.option(
+    "--older-than",
+    envvar="EHR2OMOP_AUDIT_RETENTION",
+    help="Delete audit rows recorded longer ago than this PostgreSQL interval, e.g. '7 years' or '90 days' "
+    "[env EHR2OMOP_AUDIT_RETENTION; default: 7 years, the retention function's default].",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def audit_purge_cmd(older_than: str | None, yes: bool) -> None:
+    """Retention: delete old audit rows through audit.purge_older_than, as the admin (the purge is logged)."""
+    from ehr2omop.audit_report import purge
+    from ehr2omop.connection import admin_connect
+
+    period = older_than or "7 years"
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"delete the audit rows recorded more than {period} ago?", abort=True)
+    with admin_connect() as conn:
+        deleted = purge(conn, older_than)
+    table = Table(title=f"audit rows older than {period} deleted")
+    table.add_column("table")
+    table.add_column("rows deleted", justify="right")
+    for name, count in deleted:
+        table.add_row(f"audit.{name}", f"{count:,}")
+    out.print(table)
+
+
+@audit_group.command("init")
+def audit_init_cmd() -> None:
+    """Create or update the audit schema as the admin (EHR2OMOP_ADMIN_DATABASE_URL on an external server)."""
+    from ehr2omop.audit import ensure_audit_schema
+    from ehr2omop.connection import admin_connect
+
+    with admin_connect() as conn:
+        ensure_audit_schema(conn)
+        database, owner = conn.info.dbname, conn.info.user
+    out.print(f"database {database}: audit schema ready, owned by {owner}; the runner may only read and append")
+
+
+# --- deid -------------------------------------------------------------------------------------
+
+
+@main.group("deid")
+def deid_group() -> None:
+    """Check the de-identification of the built omop schema."""
+
+
+@deid_group.command("scan")
+def deid_scan_cmd() -> None:
+    """Scan every omop column for raw identifiers and every person for unshifted dates; exit 1 on a leak."""
+    from ehr2omop.connection import connect
+    from ehr2omop.deid import KEY_ENV, key_env
+    from ehr2omop.phi_scan import scan
+
+    key = os.environ.get(KEY_ENV) or key_env().get(KEY_ENV)
+    if not key:
+        raise UserError(f"{KEY_ENV} is not set: the scan links persons to patients with the build's key; set it")
+    with connect() as conn:
+        findings = scan(conn, key)
+    if not findings:
+        out.print("no raw identifier and no unshifted date found in omop")
+        return
+    table = Table(title=f"{len(findings)} PHI findings in omop")
+    for name in ("table.column", "kind", "from raw", "rows", "values", "example"):
+        table.add_column(name)
+    for f in findings:
+        table.add_row(f"{f.table}.{f.column}", f.kind, ", ".join(f.sources), str(f.rows), str(f.values), f.example)
+    out.print(table)
+    sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

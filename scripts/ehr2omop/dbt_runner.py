@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ehr2omop.audit import client_env
+from ehr2omop.deid import key_env
 from ehr2omop.errors import UserError
 from ehr2omop.paths import project_dir
 
@@ -27,7 +29,10 @@ def run_dbt(args: list[str], env: dict[str, str] | None = None, check: bool = Tr
     """Run ``dbt <args>`` in the project folder; output goes straight to the terminal."""
     root = project_dir()
     cmd = [dbt_executable(), *args, "--project-dir", str(root)]
-    full_env = dict(os.environ, **(env or {}))
+    # who runs it, where, from which commit: for the audit hook (values already set win)
+    full_env = {**client_env(root), **os.environ, **(env or {})}
+    # the demo target's own key when none is given (other targets fail in dbt without one)
+    full_env.update(key_env(full_env))
     full_env.setdefault("DBT_PROFILES_DIR", str(root))
     code = subprocess.run(cmd, cwd=root, env=full_env).returncode
     if check and code != 0:

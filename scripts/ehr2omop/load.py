@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from ehr2omop import __version__
+from ehr2omop.audit import recorded_load
 from ehr2omop.errors import UserError
 from ehr2omop.extract import CHUNK, Member, list_members
 from ehr2omop.synthea import ENTITIES, RAW_META_COLUMNS, Entity
@@ -216,20 +217,34 @@ def load_synthea(
     """Land a Synthea extract; returns the batch id and one result per file.
 
     ``on_total`` gets the byte count to load once it is known, ``on_bytes`` each chunk sent.
+    Every call is recorded in ``audit.load_event``, a refused or failed one too.
     """
-    planned, ignored = plan(source)
-    batch = batch_id or default_batch_id(planned)
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", batch):
-        raise UserError(f"--batch-id {batch!r}: use 1-64 letters, digits, '.', '_', ':' or '-'")
-    with conn.transaction():
-        ensure_raw_tables(conn)
-    decisions = [(p, *_decide(conn, batch, p)) for p in planned]
-    on_total(sum(p.member.size for p, action, _ in decisions if action == "load"))
-    results = [FileResult(name, "-", 0, "skipped", "not a Synthea file") for name in ignored]
-    for p, action, why in decisions:
-        if action == "load":
-            rows = _copy_file(conn, batch, p, on_bytes)
-            results.append(FileResult(p.member.name, p.entity.name, rows, "loaded"))
-        else:
-            results.append(FileResult(p.member.name, p.entity.name, 0, "unchanged", why))
+    with recorded_load(conn, "synthea", source, LOADER) as event:
+        event.batch_id = batch_id
+        planned, ignored = plan(source)
+        batch = batch_id or default_batch_id(planned)
+        event.batch_id = batch
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", batch):
+            raise UserError(f"--batch-id {batch!r}: use 1-64 letters, digits, '.', '_', ':' or '-'")
+        with conn.transaction():
+            ensure_raw_tables(conn)
+        decisions = [(p, *_decide(conn, batch, p)) for p in planned]
+        on_total(sum(p.member.size for p, action, _ in decisions if action == "load"))
+        results = [FileResult(name, "-", 0, "skipped", "not a Synthea file") for name in ignored]
+        for p, action, why in decisions:
+            if action == "load":
+                rows = _copy_file(conn, batch, p, on_bytes)
+                results.append(FileResult(p.member.name, p.entity.name, rows, "loaded"))
+            else:
+                results.append(FileResult(p.member.name, p.entity.name, 0, "unchanged", why))
+            # after each file: a later file's failure is recorded with what was loaded before it
+            event.files, event.row_count = _audit_files(results)
     return batch, results
+
+
+def _audit_files(results: list[FileResult]) -> tuple[list[dict[str, object]], int]:
+    """The files of a load and its row count, as audit.load_event records them."""
+    files: list[dict[str, object]] = [
+        {"file": r.file_name, "table": r.entity, "rows": r.rows, "status": r.status} for r in results
+    ]
+    return files, sum(r.rows for r in results)

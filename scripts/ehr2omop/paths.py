@@ -18,5 +18,11 @@ def project_dir() -> Path:
 
 
 def state_dir() -> Path:
-    """Git-ignored local state: embedded server data, demo extract, demo key."""
+    """Git-ignored local state: embedded server data, demo extract, demo key.
+
+    EHR2OMOP_STATE_DIR puts it elsewhere (e.g. a second embedded server beside the checkout's).
+    """
+    env = os.environ.get("EHR2OMOP_STATE_DIR")
+    if env:
+        return Path(env).resolve()
     return project_dir() / ".ehr2omop"

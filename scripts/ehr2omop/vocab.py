@@ -18,6 +18,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ehr2omop import __version__
+from ehr2omop.audit import recorded_load
 from ehr2omop.errors import UserError
 from ehr2omop.extract import CHUNK, Member, list_members
 
@@ -235,7 +236,24 @@ def load_vocabulary(
     on_total: Callable[[int], None] = lambda n: None,
     on_bytes: Callable[[int], None] = lambda n: None,
 ) -> VocabResult:
-    """Replace the vocabulary in ``vocab`` with the download at ``source``, in one transaction."""
+    """Replace the vocabulary in ``vocab`` with the download at ``source``, in one transaction.
+
+    Every call is recorded in ``audit.load_event``, a refused or failed one too.
+    """
+    with recorded_load(conn, "vocabulary", source, LOADER) as event:
+        result = _load(conn, source, on_total, on_bytes)
+        event.vocabulary_version = result.version
+        event.files = [{"table": table, "rows": rows} for table, rows in result.rows.items()]
+        event.row_count = sum(result.rows.values())
+    return result
+
+
+def _load(
+    conn: psycopg.Connection,
+    source: Path,
+    on_total: Callable[[int], None],
+    on_bytes: Callable[[int], None],
+) -> VocabResult:
     members = _plan(source)
     on_total(sum(m.size for m in members.values() if m is not None))
     rows: dict[str, int] = {}

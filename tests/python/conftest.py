@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -42,10 +43,12 @@ class Database:
         self.name = name
         self.tmp = tmp
         self.url = srv.url(name)
+        # set for the `ehr2omop` and `dbt` commands run on this database (e.g. EHR2OMOP_DEID_KEY)
+        self.extra_env: dict[str, str] = {}
 
     @property
     def env(self) -> dict[str, str]:
-        return dict(os.environ, EHR2OMOP_PGDATABASE=self.name, EHR2OMOP_PGPORT=str(self.srv.port))
+        return {**os.environ, "EHR2OMOP_PGDATABASE": self.name, "EHR2OMOP_PGPORT": str(self.srv.port), **self.extra_env}
 
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.url, autocommit=True)
@@ -63,15 +66,15 @@ class Database:
             raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run the real `dbt` on the project against this database, artifacts in a temp folder."""
+    def dbt(self, *args: str, check: bool = True, project: Path = PROJECT) -> subprocess.CompletedProcess[str]:
+        """Run the real `dbt` on the project (or a copy of it) against this database, artifacts in a temp folder."""
         cmd = [
             str(Path(sys.executable).parent / "dbt"),
             *args,
             "--project-dir",
-            str(PROJECT),
+            str(project),
             "--profiles-dir",
-            str(PROJECT),
+            str(project),
             "--target-path",
             str(self.tmp / "target"),
             "--log-path",
@@ -89,4 +92,38 @@ def database(server: db.Server, request: pytest.FixtureRequest, tmp_path: Path) 
     db.drop_database(server, name)
     db.ensure_database(server, name)
     yield Database(server, name, tmp_path)
+    db.drop_database(server, name)
+
+
+@pytest.fixture(scope="session")
+def deid_key() -> str:
+    """This session's de-identification key: random, so a build that ignores EHR2OMOP_DEID_KEY shows."""
+    return secrets.token_hex(32)
+
+
+SHARED_EXTRACTS = ("ma-27", "nj-109")
+
+
+@pytest.fixture(scope="session", params=SHARED_EXTRACTS)
+def built_extract(
+    request: pytest.FixtureRequest,
+    server: db.Server,
+    shared_data: Path,
+    deid_key: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Database]:
+    """A shared extract built once per session (vocab load, load synthea, dbt build with ``deid_key``).
+
+    Tests may read it, or change it inside a transaction they roll back; nothing else.
+    """
+    extract = request.param
+    name = "t_built_" + re.sub(r"[^a-z0-9]+", "_", extract)
+    db.drop_database(server, name)
+    db.ensure_database(server, name)
+    database = Database(server, name, tmp_path_factory.mktemp(name))
+    database.extra_env["EHR2OMOP_DEID_KEY"] = deid_key
+    database.cli("vocab", "load", str(shared_data / "vocabulary"))
+    database.cli("load", "synthea", str(shared_data / "synthea" / extract))
+    database.dbt("build")
+    yield database
     db.drop_database(server, name)

@@ -38,7 +38,7 @@ def test_lifecycle_from_nothing(tmp_path):
             capture_output=True,
             text=True,
         )
-        assert psql.stdout.strip() == "ehr2omop|ehr2omop", psql.stderr
+        assert psql.stdout.strip() == "ehr2omop|ehr2omop_runner", psql.stderr
         via_cli = cli(env, "db", "psql", "-Atc", "select extname from pg_extension where extname = 'pgcrypto'")
         assert via_cli.stdout.strip() == "pgcrypto"
         assert cli(env, "db", "psql", "-Atc", "select encode(hmac('x', 'k', 'sha256'), 'hex')").returncode == 0

@@ -1,10 +1,11 @@
--- Every valid staged encounter is exactly one visit_detail, of the same person, whose
--- visit_occurrence exists, belongs to the same person and spans the whole encounter
--- (dates and datetimes). Returns one row per encounter breaking the rule.
+-- Every valid staged encounter (as the deid boundary publishes it) is exactly one
+-- visit_detail, of the same person, whose visit_occurrence exists, belongs to the same
+-- person and spans the whole encounter (dates and datetimes). Returns one row per
+-- encounter breaking the rule.
 with
 
-stg_synthea__encounters as (
-    select * from {{ ref('stg_synthea__encounters') }}
+deid_synthea__encounters as (
+    select * from {{ ref('deid_synthea__encounters') }}
 ),
 
 person_ids as (
@@ -25,18 +26,18 @@ visit_occurrence as (
 
 encounter_details as (
     select
-        stg_synthea__encounters.encounter_id,
+        deid_synthea__encounters.encounter_id,
         person_ids.id as person_id,
         count(visit_detail.visit_detail_id) as detail_count,
         min(visit_detail.visit_detail_id) as visit_detail_id
-    from stg_synthea__encounters
+    from deid_synthea__encounters
     left outer join person_ids
-        on stg_synthea__encounters.patient_id = person_ids.source_key
+        on deid_synthea__encounters.patient_id = person_ids.source_key
     left outer join visit_detail_ids
-        on stg_synthea__encounters.encounter_id = visit_detail_ids.source_key
+        on deid_synthea__encounters.encounter_id = visit_detail_ids.source_key
     left outer join visit_detail
         on visit_detail_ids.id = visit_detail.visit_detail_id
-    group by stg_synthea__encounters.encounter_id, person_ids.id
+    group by deid_synthea__encounters.encounter_id, person_ids.id
 ),
 
 checked as (

@@ -1,9 +1,10 @@
--- Every valid staged patient is exactly one person in omop.person, and every person
--- is a staged patient. Returns one row per patient or person breaking the rule.
+-- Every valid staged patient (by its pseudonym in deid_synthea__patients) is exactly
+-- one person in omop.person, and every person is a staged patient. Returns one row per
+-- patient or person breaking the rule.
 with
 
-stg_synthea__patients as (
-    select * from {{ ref('stg_synthea__patients') }}
+deid_synthea__patients as (
+    select * from {{ ref('deid_synthea__patients') }}
 ),
 
 person_ids as (
@@ -16,25 +17,25 @@ person as (
 
 persons_per_patient as (
     select
-        stg_synthea__patients.patient_id,
+        deid_synthea__patients.patient_id,
         count(person.person_id) as person_count
-    from stg_synthea__patients
+    from deid_synthea__patients
     left outer join person_ids
-        on stg_synthea__patients.patient_id = person_ids.source_key
+        on deid_synthea__patients.patient_id = person_ids.source_key
     left outer join person
         on person_ids.id = person.person_id
-    group by stg_synthea__patients.patient_id
+    group by deid_synthea__patients.patient_id
 ),
 
 patient_of_person as (
     select
         person.person_id,
-        stg_synthea__patients.patient_id
+        deid_synthea__patients.patient_id
     from person
     left outer join person_ids
         on person.person_id = person_ids.id
-    left outer join stg_synthea__patients
-        on person_ids.source_key = stg_synthea__patients.patient_id
+    left outer join deid_synthea__patients
+        on person_ids.source_key = deid_synthea__patients.patient_id
 ),
 
 final as (

@@ -1,0 +1,2 @@
+{#- stg_synthea__encounters with every PHI-tagged column de-identified (deid_staging_model). -#}
+{{ deid_staging_model('stg_synthea__encounters') }}
