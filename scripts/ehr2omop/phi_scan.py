@@ -47,6 +47,8 @@ DEFAULT_SHIFT_RANGE = (-180, -1)
 # Safe Harbor: ages over 89 are aggregated, so the birth date of a person this old or
 # older may legitimately not follow the person's date shift.
 AGGREGATED_AGE_YEARS = 89
+# safe_harbor leaves out the records dated more than this many years before death (or today)
+AGE_CUT_YEARS = 90
 PERSON_ID_SPACE = "person"
 EXAMPLE_PREFIX = 3
 
@@ -506,7 +508,12 @@ def scan_dates(
                 patients=sql.Identifier(raw_schema, "patients"),
                 encounters=sql.Identifier(raw_schema, "encounters"),
             ),
-            {"low": low, "high": high, "aggregated_age": f"{AGGREGATED_AGE_YEARS} years"},
+            {
+                "low": low,
+                "high": high,
+                "aggregated_age": f"{AGGREGATED_AGE_YEARS} years",
+                "age_cut": f"{AGE_CUT_YEARS} years",
+            },
         ).fetchall()
         conn.execute("drop table phi_scan_link")
     return [Finding(t, c, k, tuple(s), int(n), int(n), e) for t, c, k, s, n, e in rows]
@@ -535,10 +542,15 @@ with raw_patient as (
 ),
 
 raw_first_visit as (
-    select patient as id, min(left(start, 10)::date) as first_date
-    from {encounters}
-    where pg_input_is_valid(left(start, 10), 'date')
-    group by patient
+    -- encounters more than 90 years before the person's death (or today) are left out by the
+    -- 90+ rule in safe_harbor; the shift cancels out of that cut, so it applies to raw dates
+    select e.patient as id, min(left(e.start, 10)::date) as first_date
+    from {encounters} as e
+    left join raw_patient as r on r.id = e.patient
+    where
+        pg_input_is_valid(left(e.start, 10), 'date')
+        and left(e.start, 10)::date >= coalesce(r.death_date, current_date) - %(age_cut)s::interval
+    group by e.patient
 ),
 
 person as (

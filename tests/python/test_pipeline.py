@@ -52,6 +52,9 @@ def test_demo_pipeline_runs_twice_with_the_same_result(database, tmp_path):
     assert "rows per schema and table" in first.stdout and "staging rejects by reason" in first.stdout
     counts = accounting(database)
     assert counts["patients"] == (150, 150, 0)
+    # de-identified with the demo's own key: no raw identifier, no real date (ages 90+ included)
+    scan = database.cli("deid", "scan")
+    assert "no raw identifier and no unshifted date found in omop" in scan.stdout
     for name, (raw, stg, rejected) in counts.items():
         assert raw == stg + rejected, name
     second = database.cli("run", "--extract", str(extract), "--vocab", "demo")
