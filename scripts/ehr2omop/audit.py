@@ -6,6 +6,10 @@ Tables (all append-only):
   result, written by the on-run-end hook ``audit_record_run`` (macros/audit/); dbt only inserts.
 - ``audit.load_event``: one row per ``ehr2omop load synthea`` / ``ehr2omop vocab load``, failed
   or not (``recorded_load``).
+- ``audit.run_metric``: the measures of a successful dbt build or run (rows per OMOP table, unmapped
+  share per domain, staging rejects per reason, seconds per model), written by the on-run-end hook
+  ``audit_record_metrics`` right after the invocation's row; read by the run-metric tests and
+  ``ehr2omop report``.
 - ``audit.purge_event``: one row per call of the retention function ``audit.purge_older_than``.
 
 The schema belongs to the role that creates it, the admin (``ehr2omop db start`` on the embedded
@@ -42,12 +46,12 @@ from ehr2omop.errors import UserError
 
 AUDIT_SCHEMA = "audit"
 # Bump when the DDL below changes: a database with another layout is brought up to date by its owner.
-LAYOUT = 1
+LAYOUT = 2
 SCHEMA_COMMENT = f"ehr2omop audit trail, layout {LAYOUT}: append-only log of dbt runs and loads (see README)"
 # The tables the triggers guard; purge_authorization is internal (owner only, no triggers).
-GUARDED_TABLES = ("dbt_invocation", "dbt_node_result", "load_event", "purge_event")
+GUARDED_TABLES = ("dbt_invocation", "dbt_node_result", "load_event", "purge_event", "run_metric")
 # The tables the runner appends to (purge_event is written by the purge function only).
-APPENDABLE_TABLES = ("dbt_invocation", "dbt_node_result", "load_event")
+APPENDABLE_TABLES = ("dbt_invocation", "dbt_node_result", "load_event", "run_metric")
 # Environment variables the on-run-end hook reads (with fallbacks); run_dbt sets them.
 ENV_OS_USER = "EHR2OMOP_OS_USER"
 ENV_CLIENT_HOST = "EHR2OMOP_CLIENT_HOST"
@@ -124,6 +128,20 @@ create table if not exists audit.purge_event (
     recorded_at timestamptz not null
 );
 
+-- One measure of a successful dbt build or run: metric (omop_rows, unmapped_share, staging_rejects,
+-- model_seconds, ...), what it measures (a table, a domain, a reason, a model) and its value.
+create table if not exists audit.run_metric (
+    run_metric_id bigint generated always as identity primary key,
+    invocation_id text not null references audit.dbt_invocation (invocation_id),
+    metric text not null check (metric <> ''),
+    subject text not null,
+    value numeric not null,
+    recorded_at timestamptz not null
+);
+
+create index if not exists run_metric__invocation on audit.run_metric (invocation_id);
+create index if not exists run_metric__metric_subject on audit.run_metric (metric, subject, recorded_at);
+
 create table if not exists audit.purge_authorization (
     token text primary key,
     transaction_id xid8 not null
@@ -193,6 +211,7 @@ declare
     purge_token text := gen_random_uuid()::text;
     invocations bigint;
     node_results bigint;
+    run_metrics bigint;
     load_events bigint;
 begin
     if older_than is null or older_than < interval '0 seconds' then
@@ -218,6 +237,16 @@ begin
         );
     get diagnostics node_results = row_count;
 
+    delete from audit.run_metric as run_metric
+    where
+        run_metric.recorded_at < purge_cutoff
+        or run_metric.invocation_id in (
+            select invocation.invocation_id
+            from audit.dbt_invocation as invocation
+            where invocation.recorded_at < purge_cutoff
+        );
+    get diagnostics run_metrics = row_count;
+
     delete from audit.dbt_invocation as invocation
     where invocation.recorded_at < purge_cutoff;
     get diagnostics invocations = row_count;
@@ -237,6 +266,7 @@ begin
         jsonb_build_object(
             'dbt_invocation', invocations,
             'dbt_node_result', node_results,
+            'run_metric', run_metrics,
             'load_event', load_events
         )
     );
@@ -245,6 +275,7 @@ begin
     values
         ('dbt_invocation', invocations),
         ('dbt_node_result', node_results),
+        ('run_metric', run_metrics),
         ('load_event', load_events);
 end
 $$;

@@ -211,6 +211,42 @@ def vocab_load_cmd(source: Path | None, demo: bool) -> None:
     out.print(f"loaded in {time.monotonic() - started:.1f}s")
 
 
+@vocab_group.command("diff")
+@click.option("--from", "from_version", help="Vocabulary version before [default: the one loaded before the latest].")
+@click.option("--to", "to_version", help="Vocabulary version after [default: the latest loaded].")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), help="Also write the changed codes to this CSV.")
+def vocab_diff_cmd(from_version: str | None, to_version: str | None, out_path: Path | None) -> None:
+    """List the source codes whose mapping changed between two loaded vocabulary versions."""
+    from rich.markup import escape
+
+    from ehr2omop.connection import connect
+    from ehr2omop.vocab_diff import KINDS, diff_versions, write_csv
+
+    with connect() as conn:
+        diff = diff_versions(conn, from_version, to_version)
+    counts = Table(title=f"mapping changes, vocabulary {diff.from_version} -> {diff.to_version}")
+    counts.add_column("change")
+    counts.add_column("codes", justify="right")
+    counts.add_column("rows of data", justify="right")
+    counts.add_column("meaning")
+    for kind, (codes, rows) in diff.counts().items():
+        counts.add_row(kind, f"{codes:,}", f"{rows:,}", KINDS[kind])
+    out.print(counts)
+    if diff.changes:
+        table = Table(title="changed source codes (most used first within each change)")
+        for column in ("change", "vocabulary", "code", "before", "after", "rows"):
+            # codes are never cut short (folded onto the next line instead)
+            table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
+        for c in diff.changes:
+            before = escape(f"{c.before} [{c.before_kind}]")
+            after = escape(f"{c.after} [{c.after_kind}]")
+            table.add_row(c.kind, c.source_vocabulary_id, c.source_code, before, after, f"{c.source_rows:,}")
+        out.print(table)
+    if out_path is not None:
+        write_csv(diff, out_path)
+        out.print(f"{len(diff.changes)} changed code(s) written to {out_path}")
+
+
 # --- generate ----------------------------------------------------------------------------------
 
 
@@ -317,6 +353,53 @@ def summary_cmd() -> None:
 
     with connect() as conn:
         print_summary(conn, out)
+
+
+@main.command("dq")
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the summary and the failing checks as JSON here [default: .ehr2omop/dq.json].",
+)
+def dq_cmd(json_file: Path | None) -> None:
+    """Run the DataQualityDashboard checks (dbt test -s tag:dq); exit 1 when a fatal check fails."""
+    from ehr2omop.connection import connect
+    from ehr2omop.dq import print_report, run, write_json
+    from ehr2omop.paths import state_dir
+
+    with connect() as conn:
+        report = run(conn)
+        database = conn.info.dbname
+    print_report(report, out)
+    path = json_file or state_dir() / "dq.json"
+    write_json(report, database, path)
+    out.print(f"DQ results written to {path}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("report")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("ehr2omop-report.html"),
+    show_default=True,
+    help="HTML file to write (one self-contained file).",
+)
+@click.option("--last", type=click.IntRange(1), default=10, show_default=True, help="Runs with metrics to show.")
+def report_cmd(out_file: Path, last: int) -> None:
+    """Run metrics of the last builds: one HTML file with charts, and a summary here."""
+    from ehr2omop.connection import connect
+    from ehr2omop.report import print_summary, read_metrics, write_report
+
+    with connect() as conn:
+        metrics = read_metrics(conn, last)
+    print_summary(metrics, out)
+    written = write_report(metrics, out_file)
+    out.print(f"report written to {written.resolve()}", highlight=False, soft_wrap=True)
 
 
 # --- audit -------------------------------------------------------------------------------------

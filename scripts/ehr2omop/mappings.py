@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import psycopg
 
@@ -135,63 +136,123 @@ def import_usagi(
     return ImportResult(approved=len(approved), skipped=skipped, written=len(merged), path=seed_csv)
 
 
+USAGI_ADD_INFO = (
+    USAGI_VOCAB_COLUMN,
+    "ADD_INFO:sourceDomain",
+    "ADD_INFO:shareOfUnmappedRows",
+    "ADD_INFO:cumulativeShare",
+    "ADD_INFO:pareto",
+    "ADD_INFO:candidateRank",
+)
+# the columns of a Usagi save file, then the ADD_INFO columns Usagi keeps beside them
 EXPORT_COLUMNS = (
     "sourceCode",
     "sourceName",
     "sourceFrequency",
-    USAGI_VOCAB_COLUMN,
-    "ADD_INFO:sourceDomain",
-    "ADD_INFO:shareOfUnmappedRows",
+    "sourceAutoAssignedConceptIds",
+    "matchScore",
+    "mappingStatus",
+    "equivalence",
+    "statusSetBy",
+    "statusSetOn",
+    "conceptId",
+    "conceptName",
+    "domainId",
+    "mappingType",
+    "comment",
+    "createdBy",
+    "createdOn",
+    "assignedReviewer",
+    *USAGI_ADD_INFO,
 )
 
+# the review list the dbt model quality_unmapped_codes keeps: one row per unmapped code and
+# candidate concept (one row without a candidate when it has none), most frequent code first
 UNMAPPED_SQL = """
-with unmapped_codes as (
-    select distinct source_code, source_vocabulary_id
-    from mapped.source_to_standard
-    where mapping_kind = 'unmapped'
-),
-
-frequencies as (
+with candidate_ids as (
     select
-        events.source_code,
-        events.source_vocabulary_id,
-        min(events.source_description) as source_name,
-        min(events.fallback_domain_id) as source_domain,
-        count(*) as frequency
-    from mapped.mapped_clinical_events as events
-    inner join unmapped_codes
-        on events.source_code = unmapped_codes.source_code
-        and events.source_vocabulary_id = unmapped_codes.source_vocabulary_id
-    group by events.source_code, events.source_vocabulary_id
+        source_code,
+        source_vocabulary_id,
+        string_agg(cast(candidate_concept_id as text), ';' order by candidate_rank) as concept_ids
+    from quality.quality_unmapped_codes
+    group by source_code, source_vocabulary_id
 )
 
 select
-    source_code,
-    source_name,
-    frequency,
-    source_vocabulary_id,
-    source_domain,
-    round(frequency::numeric / sum(frequency) over (), 6) as share
-from frequencies
-order by frequency desc, source_vocabulary_id, source_code
+    codes.source_code,
+    coalesce(codes.source_description, ''),
+    codes.unmapped_rows,
+    coalesce(candidate_ids.concept_ids, ''),
+    coalesce(codes.match_score, 0),
+    coalesce(codes.candidate_concept_id, 0),
+    coalesce(codes.candidate_concept_name, ''),
+    coalesce(codes.candidate_domain_id, ''),
+    codes.source_vocabulary_id,
+    codes.expected_domain_id,
+    round(codes.share_of_unmapped_rows, 6),
+    round(codes.cumulative_share, 6),
+    codes.is_pareto,
+    codes.candidate_rank
+from quality.quality_unmapped_codes as codes
+inner join candidate_ids
+    on codes.source_code = candidate_ids.source_code
+    and codes.source_vocabulary_id = candidate_ids.source_vocabulary_id
+order by codes.frequency_rank, codes.candidate_rank nulls last
 """
 
 
 def export_unmapped(conn: psycopg.Connection, out: Path | None) -> int:
-    """Write the unmapped source codes, most frequent first, as a CSV Usagi imports; returns the count."""
+    """Write the unmapped source codes for review, most frequent first, as a Usagi CSV; returns the code count.
+
+    One row per code and candidate concept (`mappingStatus` UNCHECKED): a reviewer sets the right
+    row to APPROVED (or puts another concept in `conceptId`), and `ehr2omop mappings import`
+    merges the approved rows into the custom source_to_concept_map seed.
+    """
     try:
         rows = conn.execute(UNMAPPED_SQL).fetchall()
     except psycopg.errors.UndefinedTable as exc:
-        raise UserError("the mapped layer is not built in this database: run `dbt build` first") from exc
+        raise UserError(
+            "the quality layer is not built in this database (quality.quality_unmapped_codes): run `dbt build` first"
+        ) from exc
+    records = [_export_record(row) for row in rows]
     if out is None:
-        _write_export(sys.stdout, rows)
+        _write_export(sys.stdout, records)
     else:
         with out.open("w", newline="", encoding="utf-8") as fh:
-            _write_export(fh, rows)
-    return len(rows)
+            _write_export(fh, records)
+    return len({(r["sourceCode"], r[USAGI_VOCAB_COLUMN]) for r in records})
 
 
-def _write_export(fh, rows: list[tuple]) -> None:  # type: ignore[no-untyped-def]
-    writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
+def _export_record(row: tuple[object, ...]) -> dict[str, object]:
+    (code, name, frequency, auto_ids, score, concept, concept_name, domain, vocabulary, source_domain, share,
+     cumulative, pareto, rank) = row  # fmt: skip
+    record: dict[str, object] = dict.fromkeys(EXPORT_COLUMNS, "")
+    record.update(
+        {
+            "sourceCode": code,
+            "sourceName": name,
+            "sourceFrequency": frequency,
+            "sourceAutoAssignedConceptIds": auto_ids,
+            "matchScore": score,
+            "mappingStatus": "UNCHECKED",
+            "equivalence": "UNREVIEWED",
+            "conceptId": concept,
+            "conceptName": concept_name,
+            "domainId": domain,
+            "mappingType": "MAPS_TO",
+            "createdBy": "ehr2omop",
+            USAGI_VOCAB_COLUMN: vocabulary,
+            "ADD_INFO:sourceDomain": source_domain,
+            "ADD_INFO:shareOfUnmappedRows": share,
+            "ADD_INFO:cumulativeShare": cumulative,
+            "ADD_INFO:pareto": "yes" if pareto else "no",
+            "ADD_INFO:candidateRank": "" if rank is None else rank,
+        }
+    )
+    return record
+
+
+def _write_export(fh: TextIO, records: list[dict[str, object]]) -> None:
+    writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)

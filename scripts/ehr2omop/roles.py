@@ -29,7 +29,7 @@ RUNNER_ROLE = "ehr2omop_runner"
 READER_ROLE = "ehr2omop_reader"
 
 # Schemas the runner creates and owns; all but raw and vocab are created by dbt.
-RUNNER_SCHEMAS = (RAW_SCHEMA, VOCAB_SCHEMA, "vocab_custom", "staging", "mapped", "omop", "deid_vault")
+RUNNER_SCHEMAS = (RAW_SCHEMA, VOCAB_SCHEMA, "vocab_custom", "vocab_history", "staging", "mapped", "omop", "deid_vault")
 
 # Both roles: may log in, nothing more.
 _ATTRIBUTES = "login nosuperuser nocreatedb nocreaterole noreplication nobypassrls inherit"

@@ -117,7 +117,8 @@ def built_extract(
     Tests may read it, or change it inside a transaction they roll back; nothing else.
     """
     extract = request.param
-    name = "t_built_" + re.sub(r"[^a-z0-9]+", "_", extract)
+    # the process id keeps two pytest sessions on one server out of each other's way
+    name = f"t_built_{re.sub(r'[^a-z0-9]+', '_', extract)}_{os.getpid()}"
     db.drop_database(server, name)
     db.ensure_database(server, name)
     database = Database(server, name, tmp_path_factory.mktemp(name))

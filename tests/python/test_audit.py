@@ -18,7 +18,7 @@ from psycopg.conninfo import make_conninfo
 PROJECT = Path(__file__).resolve().parents[2]
 RUNNER = "ehr2omop_runner"
 READER = "ehr2omop_reader"
-TABLES = ("dbt_invocation", "dbt_node_result", "load_event", "purge_event")
+TABLES = ("dbt_invocation", "dbt_node_result", "load_event", "purge_event", "run_metric")
 
 
 def admin(database) -> psycopg.Connection:
@@ -227,6 +227,10 @@ def insert_run(conn: psycopg.Connection, invocation_id: str) -> None:
         (invocation_id,),
     )
     conn.execute(
+        "insert into audit.run_metric (invocation_id, metric, subject, value) values (%s, 'omop_rows', 'person', 1)",
+        (invocation_id,),
+    )
+    conn.execute(
         "insert into audit.load_event (kind, source, status, loader_version, started_at, ended_at)"
         " values ('synthea', %s, 'success', 'test', now(), now())",
         (invocation_id,),
@@ -250,9 +254,10 @@ def test_purge_deletes_only_rows_older_than_the_period(database):
             "select min(recorded_at) + (max(recorded_at) - min(recorded_at)) / 2 from audit.dbt_invocation"
         ).fetchone()[0]
         deleted = dict(conn.execute("select * from audit.purge_older_than(now() - %s)", (midpoint,)).fetchall())
-    assert deleted == {"dbt_invocation": 1, "dbt_node_result": 1, "load_event": 2}
+    assert deleted == {"dbt_invocation": 1, "dbt_node_result": 1, "run_metric": 1, "load_event": 2}
     assert database.scalar("select string_agg(invocation_id, ',') from audit.dbt_invocation") == "new"
     assert database.scalar("select string_agg(invocation_id, ',') from audit.dbt_node_result") == "new"
+    assert database.scalar("select string_agg(invocation_id, ',') from audit.run_metric") == "new"
     assert database.scalar("select string_agg(source, ',') from audit.load_event") == "new"
 
     # the command line: as the admin; a shorter period than the rows' age removes the rest

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from conftest import PROJECT
-
 USAGI_HEADER = (
     "sourceCode,sourceName,sourceFrequency,sourceAutoAssignedConceptIds,matchScore,mappingStatus,equivalence,"
     "statusSetBy,statusSetOn,conceptId,conceptName,domainId,mappingType,comment,createdBy,createdOn,assignedReviewer"
@@ -73,50 +71,3 @@ def test_bad_usagi_files_are_refused_in_one_line(database, tmp_path):
     (tmp_path / "c.csv").write_text("code,name\nX,x\n")
     result = database.cli("mappings", "import", str(tmp_path / "c.csv"), "--seed", str(seed), check=False)
     assert result.returncode == 2 and "missing Usagi column(s)" in result.stderr
-
-
-def test_review_loop_export_approve_import_rebuild_raises_coverage(database, tmp_path):
-    """Unmapped codes go out for review, come back approved, and are mapped after a rebuild."""
-    extract = tmp_path / "extract"
-    database.cli("generate", "synthea", "--patients", "80", "--seed", "21", "--out", str(extract))
-    database.cli("run", "--extract", str(extract), "--vocab", "demo")
-
-    def unmapped_conditions() -> int:
-        return database.scalar("select count(*) from omop.condition_occurrence where condition_concept_id = 0")
-
-    before = unmapped_conditions()
-    exported = tmp_path / "unmapped.csv"
-    database.cli("mappings", "export", "--out", str(exported))
-    rows = list(csv.DictReader(exported.open()))
-    frequencies = [int(r["sourceFrequency"]) for r in rows]
-    assert frequencies == sorted(frequencies, reverse=True), "most frequent first"
-    target = next(r for r in rows if r["sourceCode"] == "NOMAP-DX-0001")
-    assert int(target["sourceFrequency"]) > 0 and before >= int(target["sourceFrequency"])
-
-    # the reviewer approves one code in Usagi and saves the file
-    concept = database.scalar(
-        "select min(concept_id) from vocab.concept where domain_id = 'Condition' and standard_concept = 'S'"
-    )
-    reviewed = tmp_path / "reviewed.csv"
-    with reviewed.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([*USAGI_HEADER.split(","), "ADD_INFO:sourceVocabularyId"])
-        row = dict.fromkeys(USAGI_HEADER.split(","), "")
-        row.update(sourceCode="NOMAP-DX-0001", sourceName=target["sourceName"], mappingStatus="APPROVED")
-        row.update(conceptId=str(concept))
-        writer.writerow([*row.values(), target["ADD_INFO:sourceVocabularyId"]])
-
-    seed = PROJECT / "seeds" / "custom_source_to_concept_map.csv"
-    original = seed.read_text()
-    try:
-        database.cli("mappings", "import", str(reviewed))
-        assert "NOMAP-DX-0001" in seed.read_text()
-        database.dbt("build")
-    finally:
-        seed.write_text(original)
-    assert unmapped_conditions() == before - int(target["sourceFrequency"])
-    assert database.scalar(
-        "select count(*) from omop.condition_occurrence"
-        " where condition_source_value = 'NOMAP-DX-0001' and condition_concept_id = %s",
-        (concept,),
-    ) == int(target["sourceFrequency"])

@@ -29,6 +29,8 @@ FORBIDDEN = {
     "staging": None,
     "mapped": None,
     "vocab_custom": None,
+    "vocab_history": None,
+    "dq_results": None,  # the DataQualityDashboard test results (macros/tests/dq_checks.sql)
     "deid_vault": "schema deid_vault does not exist in this build (the de-identification key vault is not built yet)",
     "audit": "schema audit does not exist in this build (the audit trail is not added yet)",
 }
