@@ -43,6 +43,23 @@ def test_accounting_test_fails_when_a_row_goes_missing(database, shared_data):
     assert result.returncode != 0
     assert "conditions" in result.stdout
 
+    # staging and raw agree again, but an OMOP row of a condition event goes missing: the
+    # staging -> OMOP accounting fails, naming the source entity
+    with database.connect() as conn:
+        conn.execute("delete from raw.conditions where _line_number = 999999")
+        conn.execute(
+            "delete from omop.condition_occurrence where condition_occurrence_id = ("
+            " select ids.id from mapped.condition_occurrence_ids as ids"
+            " inner join mapped.mapped_clinical_events as events"
+            " on ids.source_key like events.event_key || '|%%'"
+            " where events.source_entity = 'conditions' order by ids.id limit 1)"
+        )
+    clean = database.dbt("test", "-s", "assert_synthea_row_accounting", check=False)
+    assert clean.returncode == 0, clean.stdout[-3000:]
+    result = database.dbt("test", "-s", "tag:row_accounting", check=False)
+    assert result.returncode != 0
+    assert "clinical event accounting: conditions" in result.stdout
+
 
 def test_demo_pipeline_runs_twice_with_the_same_result(database, tmp_path):
     """What `make demo` does, into a test database: generate, vocab --demo, load, dbt build, summary."""
