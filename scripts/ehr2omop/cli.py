@@ -1,4 +1,4 @@
-"""The one command line: ``ehr2omop db|load|vocab|generate|run|summary``. Thin: logic lives in modules."""
+"""The one command line: ``ehr2omop db|load|vocab|generate|run|summary|docs``. Thin: logic lives in modules."""
 
 from __future__ import annotations
 
@@ -400,6 +400,54 @@ def report_cmd(out_file: Path, last: int) -> None:
     print_summary(metrics, out)
     written = write_report(metrics, out_file)
     out.print(f"report written to {written.resolve()}", highlight=False, soft_wrap=True)
+
+
+# --- docs --------------------------------------------------------------------------------------
+
+
+@main.group("docs")
+def docs_group() -> None:
+    """The dbt docs site: models, columns and lineage from raw to OMOP."""
+
+
+@docs_group.command("build")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write index.html to [default: .ehr2omop/docs].",
+)
+def docs_build_cmd(out_dir: Path | None) -> None:
+    """Write the docs site as one static HTML file (dbt docs generate --static; reads the catalog from the database)."""
+    from ehr2omop.docs_site import build_site, default_out_dir
+
+    written = build_site(out_dir or default_out_dir())
+    out.print(f"docs site written to {written.resolve()}", highlight=False, soft_wrap=True)
+
+
+@docs_group.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--dir",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding the built site [default: .ehr2omop/docs].",
+)
+def docs_serve_cmd(port: int, site_dir: Path | None) -> None:
+    """Serve the built docs site on 127.0.0.1 only, until Ctrl-C."""
+    from ehr2omop.docs_site import default_out_dir, make_server
+
+    server = make_server(site_dir or default_out_dir(), port)
+    host, bound = server.server_address[:2]
+    out.print(f"serving the docs site on http://{host}:{bound}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        out.print("stopped")
+    finally:
+        server.server_close()
 
 
 # --- audit -------------------------------------------------------------------------------------
