@@ -5,7 +5,8 @@ specification (table level, field level) and writes, deterministically and in CD
 
 - ``models/omop/_omop__models.yml``: one contract-enforced model per CDM table of the
   ``omop`` schema, every column with its PostgreSQL type, constraints and foreign-key tests;
-- ``models/omop/_omop__docs.md``: one doc block per table and per column;
+- ``models/omop/_omop__docs.md``: one doc block per table and per column, a column's block
+  opening with its meaning from ``omop_column_notes.tsv`` (next to this module), then its facts;
 - ``models/omop/_vocab__sources.yml``: the ``vocab`` source the vocabulary views read;
 - ``macros/omop/omop_spec.sql``: ``omop_columns``, ``omop_empty_table``, ``omop_id_type``;
 - ``models/omop/<table>.sql`` for the tables that need no source data: empty tables and
@@ -14,7 +15,9 @@ specification (table level, field level) and writes, deterministically and in CD
   the DQ tests in the models' YAML and ``macros/omop/dq_check_catalog.sql`` (see dqdgen.py).
 
 Only facts of the specification are used (names, types, required, keys, foreign-key targets,
-domains, classes): every sentence written here is the project's own. The generated files are
+domains, classes): every sentence written here, and every meaning in the notes file, is the
+project's own. Generation fails when a documented column has no note or a note names a column
+that gets no doc block, so a meaning can never be lost silently. The generated files are
 committed, so the project builds without the specification; ``--check`` regenerates in memory
 and fails when a committed file differs (CI).
 """
@@ -36,6 +39,9 @@ TABLE_CSV = "OMOP_CDMv5.4_Table_Level.csv"
 FIELD_CSV = "OMOP_CDMv5.4_Field_Level.csv"
 DOCS_URL = "https://ohdsi.github.io/CommonDataModel/cdm54.html#{table}"
 REGENERATE = "python -m ehr2omop.cdmgen"
+# What each documented column means, in our own words: tab-separated table, column, meaning.
+COLUMN_NOTES_TSV = Path(__file__).resolve().parent / "omop_column_notes.tsv"
+COLUMN_NOTES_HEADER = ["table", "column", "meaning"]
 
 MODELS_YML = Path("models/omop/_omop__models.yml")
 DOCS_MD = Path("models/omop/_omop__docs.md")
@@ -113,18 +119,32 @@ UNDECLARED_ID_REFERENCES: dict[tuple[str, str], str] = {
     ("cost", "payer_plan_period_id"): (
         "Holds a payer_plan_period.payer_plan_period_id (the specification declares no foreign key)."
     ),
-    ("cost", "cost_event_id"): "Id of the row this cost belongs to, in the table named by cost_domain_id.",
+    ("cost", "cost_event_id"): (
+        "Holds the id of a row of the table named by cost_domain_id (the specification declares no foreign key)."
+    ),
     ("measurement", "measurement_event_id"): (
-        "Id of a row of another table, the one named by meas_event_field_concept_id."
+        "Holds the id of a row of the table named by meas_event_field_concept_id "
+        "(the specification declares no foreign key)."
     ),
     ("observation", "observation_event_id"): (
-        "Id of a row of another table, the one named by obs_event_field_concept_id."
+        "Holds the id of a row of the table named by obs_event_field_concept_id "
+        "(the specification declares no foreign key)."
     ),
-    ("note", "note_event_id"): "Id of a row of another table, the one named by note_event_field_concept_id.",
-    ("episode", "episode_parent_id"): "Holds the episode_id of the enclosing episode, if any.",
-    ("episode_event", "event_id"): "Id of a row of another table, the one named by episode_event_field_concept_id.",
-    ("fact_relationship", "fact_id_1"): "Id of the first row, in the table named by domain_concept_id_1.",
-    ("fact_relationship", "fact_id_2"): "Id of the second row, in the table named by domain_concept_id_2.",
+    ("note", "note_event_id"): (
+        "Holds the id of a row of the table named by note_event_field_concept_id "
+        "(the specification declares no foreign key)."
+    ),
+    ("episode", "episode_parent_id"): "Holds an episode.episode_id (the specification declares no foreign key).",
+    ("episode_event", "event_id"): (
+        "Holds the id of a row of the table named by episode_event_field_concept_id "
+        "(the specification declares no foreign key)."
+    ),
+    ("fact_relationship", "fact_id_1"): (
+        "Holds the id of a row of the table named by domain_concept_id_1 (the specification declares no foreign key)."
+    ),
+    ("fact_relationship", "fact_id_2"): (
+        "Holds the id of a row of the table named by domain_concept_id_2 (the specification declares no foreign key)."
+    ),
     ("cohort", "subject_id"): "Id of the cohort member, usually a person_id.",
 }
 
@@ -356,28 +376,56 @@ def _domain_phrase(field: Field) -> str:
     return phrase
 
 
-def _hint(field: Field) -> str:
-    name = field.name
-    if (field.table, name) in UNDECLARED_ID_REFERENCES:
-        return UNDECLARED_ID_REFERENCES[(field.table, name)]
-    if name.endswith("_source_concept_id"):
-        return "Concept of the code as found in the source, before mapping (0 when it is not in the vocabulary)."
-    if name.endswith("_source_value"):
-        return "Value as found in the source data, kept for reference."
-    if name.endswith("_type_concept_id"):
-        return "Tells where the record comes from (EHR, claim, registry...)."
-    return ""
+def read_column_notes(path: Path = COLUMN_NOTES_TSV) -> dict[tuple[str, str], str]:
+    """(table, column) -> meaning, from the project's notes file (tab-separated: table, column, meaning)."""
+    if not path.is_file():
+        raise SpecError(f"{path}: not found; it holds the meaning of every documented OMOP column")
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if not rows or rows[0] != COLUMN_NOTES_HEADER:
+        raise SpecError(f"{path}:1: expected the header {' / '.join(COLUMN_NOTES_HEADER)} (tab-separated)")
+    notes: dict[tuple[str, str], str] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != 3:
+            raise SpecError(f"{path}:{line}: expected 3 tab-separated fields (table, column, meaning), got {len(row)}")
+        table, column, meaning = (value.strip() for value in row)
+        where = f"{path}:{line} ({table}.{column})"
+        if not meaning:
+            raise SpecError(f"{where}: the meaning is empty")
+        if (table, column) in notes:
+            raise SpecError(f"{where}: {table}.{column} has a note already")
+        notes[(table, column)] = meaning
+    return notes
 
 
-def column_description(field: Field) -> str:
-    parts = ["Required." if field.required else "Optional.", _type_phrase(field)]
+def check_column_notes(tables: list[Table], notes: dict[tuple[str, str], str]) -> None:
+    """Every documented column has a note, and every note belongs to a documented column."""
+    documented = [(t.name, f.name) for t in omop_tables(tables) for f in t.fields]
+    missing = [f"{t}.{c}" for t, c in documented if (t, c) not in notes]
+    if missing:
+        raise SpecError(
+            f"{COLUMN_NOTES_TSV.name}: no meaning for {', '.join(missing)}; "
+            "add a row (table, column, meaning in our own words) for each"
+        )
+    known = set(documented)
+    stale = [f"{t}.{c}" for t, c in notes if (t, c) not in known]
+    if stale:
+        raise SpecError(
+            f"{COLUMN_NOTES_TSV.name}: a note for {', '.join(stale)}, which the specification's omop tables "
+            "do not have; remove the row, or move it to the column's new name"
+        )
+
+
+def column_description(field: Field, meaning: str) -> str:
+    """The column's meaning (our notes) first, then the facts of the specification."""
+    parts = [meaning, "Required." if field.required else "Optional.", _type_phrase(field)]
     if field.primary_key:
         parts.append(f"Primary key of {field.table}.")
     if field.fk_table:
         parts.append(f"Foreign key to {field.fk_table}.{field.fk_field}{_domain_phrase(field)}.")
-    hint = _hint(field)
-    if hint:
-        parts.append(hint)
+    reference = UNDECLARED_ID_REFERENCES.get((field.table, field.name))
+    if reference:
+        parts.append(reference)
     if field.quoted:
         parts.append(f'A reserved word in SQL: write it "{field.name}".')
     return " ".join(parts)
@@ -475,14 +523,15 @@ def render_models_yaml(tables: list[Table], dq: dqdgen.DqdSpec | None = None) ->
     return "\n".join(lines) + "\n"
 
 
-def render_docs(tables: list[Table]) -> str:
+def render_docs(tables: list[Table], notes: dict[tuple[str, str], str]) -> str:
+    """Doc blocks of every omop table and column; fails when ``notes`` lacks a column or names an unknown one."""
+    check_column_notes(tables, notes)
     blocks = [f"{{# {MARKER} #}}"]
     for table in omop_tables(tables):
         blocks.append(f"{{% docs {doc_name(table.name)} %}}\n{table_description(table)}\n{{% enddocs %}}")
         for field in table.fields:
-            blocks.append(
-                f"{{% docs {doc_name(table.name, field.name)} %}}\n{column_description(field)}\n{{% enddocs %}}"
-            )
+            text = column_description(field, notes[(table.name, field.name)])
+            blocks.append(f"{{% docs {doc_name(table.name, field.name)} %}}\n{text}\n{{% enddocs %}}")
     return "\n\n".join(blocks) + "\n"
 
 
@@ -622,11 +671,18 @@ def render_vocab_view(table: Table) -> str:
     )
 
 
-def render_all(tables: list[Table], dq: dqdgen.DqdSpec | None = None) -> dict[Path, str]:
-    """Every generated file, relative to the project, with its content (with the DQD tests when ``dq`` is given)."""
+def render_all(
+    tables: list[Table],
+    dq: dqdgen.DqdSpec | None = None,
+    notes: dict[tuple[str, str], str] | None = None,
+) -> dict[Path, str]:
+    """Every generated file, relative to the project, with its content (with the DQD tests when ``dq`` is given).
+
+    ``notes`` are the column meanings; by default those of ``omop_column_notes.tsv``.
+    """
     outputs = {
         MODELS_YML: render_models_yaml(tables, dq),
-        DOCS_MD: render_docs(tables),
+        DOCS_MD: render_docs(tables, read_column_notes() if notes is None else notes),
         SOURCES_YML: render_sources_yaml(tables),
         MACROS_SQL: render_macros(tables),
     }

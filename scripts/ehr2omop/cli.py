@@ -1,4 +1,4 @@
-"""The one command line: ``ehr2omop db|load|vocab|generate|run|summary|docs``. Thin: logic lives in modules."""
+"""The one command line: ``ehr2omop db|load|vocab|generate|run|bench|summary|docs``. Thin: logic lives in modules."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from ehr2omop import __version__, db
+from ehr2omop.doc_coverage import Coverage, measure
 from ehr2omop.errors import UserError
 
 console = Console(stderr=True)
@@ -345,6 +346,32 @@ def run_cmd(extract: Path, vocab_source: str, batch_id: str | None) -> None:
     run_pipeline(extract, vocab_source, batch_id, console=console, out=out)
 
 
+@main.command("bench")
+@click.option(
+    "--patients",
+    "sizes",
+    default="1000,10000,100000",
+    show_default=True,
+    help="Patient counts to benchmark, separated by commas (any size: more is slower).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed of the generated extracts.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON file of the results [default: .ehr2omop/bench/<UTC timestamp>.json].",
+)
+@click.option("--keep", is_flag=True, help="Keep each size's database (ehr2omop_bench_<patients>), do not drop it.")
+def bench_cmd(sizes: str, seed: int, out_path: Path | None, keep: bool) -> None:
+    """Generate, load and build N patients per size, against the copy floor; print a table, write JSON."""
+    from ehr2omop.bench import default_out_path, parse_sizes, run_bench
+
+    path = out_path or default_out_path()
+    run_bench(parse_sizes(sizes), seed, path, keep, console=console, out=out)
+    out.print(f"results written to {path}", highlight=False, soft_wrap=True)
+
+
 @main.command("summary")
 def summary_cmd() -> None:
     """Rows per schema and table, and staging rejects by reason."""
@@ -422,8 +449,51 @@ def docs_build_cmd(out_dir: Path | None) -> None:
     """Write the docs site as one static HTML file (dbt docs generate --static; reads the catalog from the database)."""
     from ehr2omop.docs_site import build_site, default_out_dir
 
-    written = build_site(out_dir or default_out_dir())
+    written, coverage = build_site(out_dir or default_out_dir())
     out.print(f"docs site written to {written.resolve()}", highlight=False, soft_wrap=True)
+    _print_coverage(coverage, limit=10)
+
+
+def _print_coverage(coverage: Coverage, limit: int | None = None) -> None:
+    out.print(
+        f"documentation coverage: {coverage.percent:.1f}% ({coverage.items - len(coverage.gaps):,} of "
+        f"{coverage.items:,} documented)",
+        highlight=False,
+    )
+    shown = coverage.gaps if limit is None else coverage.gaps[:limit]
+    for gap in shown:
+        out.print(f"  undocumented: {gap}", highlight=False, soft_wrap=True)
+    if len(shown) < len(coverage.gaps):
+        out.print(f"  ... and {len(coverage.gaps) - len(shown)} more: `ehr2omop docs coverage` lists them all")
+    if coverage.gaps:
+        out.print(
+            "describe each in the YAML beside it (a `description:`; macro arguments under `arguments:`), "
+            "see CONTRIBUTING.md",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@docs_group.command("coverage")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A dbt catalog.json (dbt docs generate): also require every column the database has to be documented.",
+)
+def docs_coverage_cmd(catalog_path: Path | None) -> None:
+    """Check that every model, source, seed, snapshot, test, macro argument and column is described.
+
+    Runs dbt parse; exits 1 and lists what is missing when coverage is below 100%.
+    """
+    from ehr2omop.doc_coverage import parse_manifest, read_catalog
+
+    catalog = read_catalog(catalog_path) if catalog_path else None
+    coverage = measure(parse_manifest(), catalog)
+    _print_coverage(coverage)
+    if coverage.gaps:
+        sys.exit(1)
 
 
 @docs_group.command("serve")

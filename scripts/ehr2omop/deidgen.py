@@ -1,6 +1,9 @@
-"""Generate ``macros/deid/deid_column_spec.sql`` from the PHI tags of the staging YAML.
+"""Generate the de-identification spec and the boundary models' YAML from the staging YAML.
 
-``python -m ehr2omop.deidgen [--check]``. The staging YAML is where PHI is tagged
+``python -m ehr2omop.deidgen [--check]`` writes two files: ``macros/deid/deid_column_spec.sql``
+(below) and ``models/mapped/deid/_deid__models.yml``, the documentation of every boundary
+model and column: the staging column's description followed by what its rule does to it, so
+the docs site shows, column by column, what reaches the mapped layer. The staging YAML is where PHI is tagged
 (``meta: {phi: <kind>}`` on each column, plus optional ``deid_rule``, ``id_space``,
 ``deid_code_column``, ``deid_keep_when``). The boundary models (``models/mapped/deid/``) are
 built by the macro ``deid_staging_model`` from this spec: the documented columns of a staging
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +26,7 @@ import yaml
 from ehr2omop.paths import project_dir
 
 OUTPUT = Path("macros/deid/deid_column_spec.sql")
+BOUNDARY_YAML = Path("models/mapped/deid/_deid__models.yml")
 STAGING = Path("models/staging")
 META_KEYS = ("phi", "deid_rule", "id_space", "deid_code_column", "deid_keep_when")
 SKIPPED = ("_file_name", "_line_number")  # raw lineage: never past staging
@@ -36,6 +41,14 @@ def _column_meta(column: dict) -> dict:
 
 def staging_specs(root: Path) -> dict[str, list[dict]]:
     """model -> its documented columns (name, data_type, tags), for each stg_ model with PHI tags."""
+    return {
+        model: [{k: v for k, v in column.items() if k != "description"} for column in columns]
+        for model, columns in staging_columns(root).items()
+    }
+
+
+def staging_columns(root: Path) -> dict[str, list[dict]]:
+    """Like staging_specs, each column also with its description."""
     specs: dict[str, list[dict]] = {}
     for path in sorted((root / STAGING).rglob("*.yml")):
         document = yaml.safe_load(path.read_text()) or {}
@@ -46,7 +59,14 @@ def staging_specs(root: Path) -> dict[str, list[dict]]:
             for column in model.get("columns") or []:
                 if column["name"] in SKIPPED:
                     continue
-                columns.append({"name": column["name"], "data_type": column.get("data_type"), **_column_meta(column)})
+                columns.append(
+                    {
+                        "name": column["name"],
+                        "data_type": column.get("data_type"),
+                        **_column_meta(column),
+                        "description": " ".join(str(column.get("description") or "").split()),
+                    }
+                )
             if any("phi" in c for c in columns):
                 specs[model["name"]] = columns
     return specs
@@ -72,20 +92,128 @@ def render(specs: dict[str, list[dict]]) -> str:
     return "\n".join(lines).replace(": null", ": none")
 
 
+RULE_MACROS = Path("macros/deid/deid_staging_model.sql")
+# What each rule does to a column, as the boundary's column docs say it.
+RULE_TEXT = {
+    "pseudonym": "replaced by a keyed pseudonym (HMAC-SHA-256 with the run's key) in the id space `{id_space}`",
+    "person": "replaced by the person's pseudonym (the person key of stg_synthea__patient_keys)",
+    "shift": (
+        "shifted by the person's date offset (vars deid_date_shift_min_days..deid_date_shift_max_days); "
+        "kept as is in limited_dataset mode"
+    ),
+    "zip": (
+        "cut to its first three digits, `000` for the restricted three-digit areas "
+        "(five digits in limited_dataset mode)"
+    ),
+    "birth_date": (
+        "shifted by the person's date offset; for a person aged 90 or more, the aggregated birth date "
+        "(see birth_date_is_aggregated); kept as is in limited_dataset mode"
+    ),
+    "shared_text": (
+        "kept only when at least var deid_free_text_min_persons persons share the same text for the same "
+        "`{code_column}`, else NULL"
+    ),
+    "drop": "always NULL: it never reaches the mapped layer",
+}
+PERSON_COLUMN = "patient_id"
+
+
+def default_rules(root: Path) -> dict[str, str]:
+    """phi kind -> rule, read from the macro deid_default_rules (the one place it is written)."""
+    text = (root / RULE_MACROS).read_text()
+    body = re.search(r"macro deid_default_rules\(\).*?endmacro", text, re.S)
+    if body is None:
+        raise SystemExit(f"{RULE_MACROS}: no macro deid_default_rules to read the default rules from")
+    return dict(re.findall(r"'(\w+)':\s*'(\w+)'", body.group(0)))
+
+
+def boundary_name(staging_model: str) -> str:
+    return "deid_" + staging_model.removeprefix("stg_")
+
+
+def column_doc(column: dict, defaults: dict[str, str]) -> str:
+    """The staging description, then what the boundary does to the column."""
+    kind = column.get("phi")
+    if kind is None:
+        effect = "Passed through unchanged (not PHI)."
+    else:
+        rule = column.get("deid_rule") or defaults.get(kind)
+        if rule is None:
+            raise SystemExit(f"{column['name']}: phi kind {kind!r} has no default rule: give it a deid_rule")
+        if rule == "pseudonym" and column["name"] == PERSON_COLUMN:
+            rule = "person"
+        id_space = column.get("id_space") or column["name"].removesuffix("_id")
+        effect = f"PHI ({kind}): " + RULE_TEXT[rule].format(
+            id_space=id_space, code_column=column.get("deid_code_column")
+        )
+        if column.get("deid_keep_when"):
+            effect += ", or when it is one of the documented safe answers (deid_keep_when)"
+        effect += "."
+    return f"{column['description']} {effect}".strip()
+
+
+def render_boundary_yaml(root: Path, columns_by_model: dict[str, list[dict]], defaults: dict[str, str]) -> str:
+    """models/mapped/deid/_deid__models.yml: every boundary model and column documented."""
+    models = []
+    for staging_model, columns in columns_by_model.items():
+        if not (root / BOUNDARY_YAML.parent / f"{boundary_name(staging_model)}.sql").exists():
+            continue  # no boundary (rejects and person keys stay in staging)
+        entries = [
+            {"name": c["name"], "data_type": c["data_type"], "description": column_doc(c, defaults)} for c in columns
+        ]
+        if any((c.get("deid_rule") or defaults.get(c.get("phi") or "")) == "birth_date" for c in columns):
+            entries.append(
+                {
+                    "name": "birth_date_is_aggregated",
+                    "data_type": "boolean",
+                    "description": (
+                        "True for a person aged 90 or more on the reference date: birth_date is then the "
+                        "aggregated one (90 years before the shifted reference) and only its year is published."
+                    ),
+                }
+            )
+        models.append(
+            {
+                "name": boundary_name(staging_model),
+                "description": (
+                    f"{staging_model} as the rest of the mapped layer may see it: the same rows and "
+                    "documented columns, every PHI-tagged column passed through its de-identification rule "
+                    "(deid_staging_model); each column below says what its rule does. A view."
+                ),
+                "columns": entries,
+            }
+        )
+    header = f"# Generated by scripts/ehr2omop/deidgen.py from the staging YAML; do not edit: {REGENERATE}.\n"
+    body = yaml.safe_dump({"version": 2, "models": models}, sort_keys=False, width=110, allow_unicode=True)
+    return header + body
+
+
+def outputs(root: Path) -> dict[Path, str]:
+    columns = staging_columns(root)
+    return {
+        OUTPUT: render(staging_specs(root)),
+        BOUNDARY_YAML: render_boundary_yaml(root, columns, default_rules(root)),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate macros/deid/deid_column_spec.sql from the staging YAML.")
+    parser = argparse.ArgumentParser(
+        description="Generate the deid column spec and boundary YAML from the staging YAML."
+    )
     parser.add_argument("--check", action="store_true", help="fail when the committed file differs; write nothing")
     args = parser.parse_args(argv)
     root = project_dir()
-    text = render(staging_specs(root))
-    target = root / OUTPUT
+    generated = outputs(root)
     if args.check:
-        if not target.exists() or target.read_text() != text:
-            print(f"{OUTPUT} is out of date with the staging YAML: run `{REGENERATE}`", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text)
-    print(f"wrote {OUTPUT}")
+        stale = [
+            path for path, text in generated.items() if not (root / path).exists() or (root / path).read_text() != text
+        ]
+        for path in stale:
+            print(f"{path} is out of date with the staging YAML: run `{REGENERATE}`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in generated.items():
+        (root / path).write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

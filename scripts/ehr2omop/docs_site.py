@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ehr2omop.dbt_runner import run_dbt
+from ehr2omop.doc_coverage import Coverage, measure
 from ehr2omop.errors import UserError
 from ehr2omop.paths import state_dir
 
@@ -20,11 +22,12 @@ def default_out_dir() -> Path:
     return state_dir() / "docs"
 
 
-def build_site(out_dir: Path) -> Path:
+def build_site(out_dir: Path) -> tuple[Path, Coverage]:
     """Run ``dbt docs generate --static`` (it reads the catalog from the database) and copy the page to out_dir.
 
     dbt writes into a temporary target folder, so the checkout's ``target/`` (other runs' artifacts) stays as is.
-    Returns the written page: ``out_dir/index.html``, one file holding the manifest and the catalog.
+    Returns the written page (``out_dir/index.html``, one file holding the manifest and the catalog)
+    and the documentation coverage of that manifest and catalog.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} is a file, not a folder: give another --out")
@@ -36,7 +39,10 @@ def build_site(out_dir: Path) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = out_dir / SITE_FILE
         shutil.copyfile(page, written)
-    return written
+        coverage = measure(
+            json.loads((Path(tmp) / "manifest.json").read_text()), json.loads((Path(tmp) / "catalog.json").read_text())
+        )
+    return written, coverage
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

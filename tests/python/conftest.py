@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,18 @@ import pytest
 from ehr2omop import db
 
 PROJECT = Path(__file__).resolve().parents[2]
+
+
+def copy_project(tmp: Path) -> Path:
+    """The dbt project alone (no venv, no state, no artifacts), to change it without touching the checkout."""
+    copy = tmp / "project"
+    copy.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml", "selectors.yml"):
+        shutil.copy(PROJECT / name, copy / name)
+    for name in ("models", "macros", "seeds", "analyses", "tests", "snapshots"):
+        if (PROJECT / name).is_dir():
+            shutil.copytree(PROJECT / name, copy / name, ignore=shutil.ignore_patterns("python", "__pycache__"))
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ MODELS_YML = PROJECT / "models/omop/_omop__models.yml"
 SOURCES_YML = PROJECT / "models/omop/_vocab__sources.yml"
 DOCS_MD = PROJECT / "models/omop/_omop__docs.md"
 MACROS_SQL = PROJECT / "macros/omop/omop_spec.sql"
+NOTES_TSV = PROJECT / "scripts/ehr2omop/omop_column_notes.tsv"
 
 ID_TYPE = "{{ var('omop_id_type', 'integer') }}"
 VOCAB_VIEWS = [
@@ -83,6 +84,12 @@ def spec(spec_dir: Path) -> dict[str, dict]:
         row = dict(row, cdmFieldName=row["cdmFieldName"].strip('"').lower())
         tables[row["cdmTableName"].lower()]["fields"].append(row)
     return tables
+
+
+def read_notes(path: Path = NOTES_TSV) -> list[list[str]]:
+    """The rows of the column notes file, header first."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def omop_tables(spec: dict[str, dict]) -> list[str]:
@@ -244,11 +251,15 @@ def test_docs_cover_every_model_and_column(spec: dict[str, dict]) -> None:
         expected += [f"omop__{table}__{f['cdmFieldName']}" for f in spec[table]["fields"]]
     assert [name for name, _ in blocks] == expected
     text = dict(blocks)
+    meanings = {(table, column): meaning for table, column, meaning in read_notes()[1:]}
     for table in omop_tables(spec):
         assert f"https://ohdsi.github.io/CommonDataModel/cdm54.html#{table}" in text[f"omop__{table}"]
         for field in spec[table]["fields"]:
             doc = text[f"omop__{table}__{field['cdmFieldName']}"]
-            assert doc.startswith("Required." if field["isRequired"] == "Yes" else "Optional."), doc
+            # our meaning first, then the facts
+            meaning = meanings[(table, field["cdmFieldName"])]
+            facts = "Required." if field["isRequired"] == "Yes" else "Optional."
+            assert doc.startswith(f"{meaning} {facts} "), doc
             if field["isForeignKey"] == "Yes":
                 assert f"Foreign key to {field['fkTableName'].lower()}.{field['fkFieldName'].lower()}" in doc
             if field["fkDomain"] != "NA":
@@ -270,13 +281,94 @@ def test_no_spec_prose_in_what_we_generate(spec_dir: Path) -> None:
     files = [
         p for folder in ("models/omop", "macros/omop") for p in sorted((PROJECT / folder).iterdir()) if p.is_file()
     ]
-    files += [PROJECT / "scripts/ehr2omop/cdmgen.py", PROJECT / "docs/decisions/0001-omop-contracts-and-keys.md"]
+    files += [
+        PROJECT / "scripts/ehr2omop/cdmgen.py",
+        NOTES_TSV,
+        PROJECT / "docs/decisions/0001-omop-contracts-and-keys.md",
+    ]
     sentences = prose(spec_dir)
     assert len(sentences) > 500
     for path in files:
         text = " ".join(path.read_text(encoding="utf-8").split()).lower()
         copied = sorted(s for s in sentences if s in text)
         assert not copied, f"{path.relative_to(PROJECT)} copies the specification's prose: {copied[0]!r}"
+
+
+def test_column_notes_one_per_documented_column_in_cdm_order(spec: dict[str, dict]) -> None:
+    rows = read_notes()
+    assert rows[0] == ["table", "column", "meaning"]
+    assert [(t, c) for t, c, _ in rows[1:]] == [
+        (t, f["cdmFieldName"]) for t in omop_tables(spec) for f in spec[t]["fields"]
+    ]
+    for table, column, meaning in rows[1:]:
+        where = f"{table}.{column}"
+        assert meaning == meaning.strip() and meaning.endswith("."), where
+        assert len(meaning) <= 200, where
+        # the facts follow the meaning; the meaning does not state them
+        assert not meaning.startswith(("Required", "Optional")), where
+        assert "foreign key" not in meaning.lower(), where
+
+
+def test_a_column_doc_block_opens_with_its_meaning_then_the_facts(spec_dir: Path) -> None:
+    from ehr2omop import cdmgen
+
+    tables = cdmgen.read_spec(spec_dir)
+    notes = cdmgen.read_column_notes(NOTES_TSV)
+    meaning = notes[("person", "gender_concept_id")]
+    assert "Synthea" in meaning
+    expected = (
+        f"{{% docs omop__person__gender_concept_id %}}\n{meaning} Required. Integer. "
+        "Foreign key to concept.concept_id; standard concepts of the Gender domain.\n{% enddocs %}"
+    )
+    assert expected in cdmgen.render_docs(tables, notes)
+    assert expected in DOCS_MD.read_text()
+
+
+def write_notes(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter="\t", lineterminator="\n").writerows(rows)
+    return path
+
+
+def test_a_missing_note_fails_generation_naming_the_column(spec_dir: Path, tmp_path: Path) -> None:
+    from ehr2omop import cdmgen
+
+    tables = cdmgen.read_spec(spec_dir)
+    rows = [row for row in read_notes() if row[:2] != ["person", "year_of_birth"]]
+    notes = cdmgen.read_column_notes(write_notes(tmp_path / "notes.tsv", rows))
+    with pytest.raises(cdmgen.SpecError, match=r"no meaning for person\.year_of_birth;"):
+        cdmgen.render_docs(tables, notes)
+    with pytest.raises(cdmgen.SpecError, match=r"person\.year_of_birth"):
+        cdmgen.render_all(tables, notes=notes)
+
+
+def test_a_stale_note_fails_generation_naming_the_column(spec_dir: Path, tmp_path: Path) -> None:
+    from ehr2omop import cdmgen
+
+    tables = cdmgen.read_spec(spec_dir)
+    rows = [*read_notes(), ["person", "shoe_size", "Size of the person's shoes."]]
+    notes = cdmgen.read_column_notes(write_notes(tmp_path / "notes.tsv", rows))
+    with pytest.raises(cdmgen.SpecError, match=r"a note for person\.shoe_size,"):
+        cdmgen.render_docs(tables, notes)
+    # a results-schema table gets no doc block either
+    rows = [*read_notes(), ["cohort", "subject_id", "Who is in the cohort."]]
+    notes = cdmgen.read_column_notes(write_notes(tmp_path / "notes.tsv", rows))
+    with pytest.raises(cdmgen.SpecError, match=r"a note for cohort\.subject_id,"):
+        cdmgen.render_docs(tables, notes)
+
+
+def test_a_malformed_notes_file_is_refused(tmp_path: Path) -> None:
+    from ehr2omop import cdmgen
+
+    rows = read_notes()
+    with pytest.raises(cdmgen.SpecError, match=r"notes\.tsv:3 \(person\.person_id\): person\.person_id has a note"):
+        cdmgen.read_column_notes(write_notes(tmp_path / "notes.tsv", [rows[0], rows[1], rows[1]]))
+    with pytest.raises(cdmgen.SpecError, match=r"notes\.tsv:2: expected 3 tab-separated fields"):
+        cdmgen.read_column_notes(write_notes(tmp_path / "notes.tsv", [rows[0], ["person", "person_id"]]))
+    with pytest.raises(cdmgen.SpecError, match=r"the meaning is empty"):
+        cdmgen.read_column_notes(write_notes(tmp_path / "notes.tsv", [rows[0], ["person", "person_id", " "]]))
+    with pytest.raises(cdmgen.SpecError, match=r"expected the header"):
+        cdmgen.read_column_notes(write_notes(tmp_path / "notes.tsv", rows[1:]))
 
 
 def test_vocabulary_loader_matches_the_spec(spec: dict[str, dict]) -> None:

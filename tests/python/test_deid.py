@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import shutil
 import subprocess
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, copy_project
 
 KEY_A = "a" * 16 + "0123456789abcdef0123456789abcdef"
 KEY_B = "b" * 16 + "0123456789abcdef0123456789abcdef"
@@ -129,17 +127,6 @@ def test_demo_target_runs_without_a_key_and_remembers_its_own(small_build):
     db.dbt("run")
     assert persons(db) == first  # the demo key stays in the demo database
     assert db.scalar("select count(*) from deid_vault.run_key") == 1
-
-
-def copy_project(tmp: Path) -> Path:
-    """The dbt project alone (no venv, no state), to change a model without touching the checkout."""
-    copy = tmp / "project"
-    copy.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(PROJECT / name, copy / name)
-    for name in ("models", "macros", "seeds", "analyses", "tests"):
-        shutil.copytree(PROJECT / name, copy / name, ignore=shutil.ignore_patterns("python", "__pycache__"))
-    return copy
 
 
 def test_lineage_gate_fails_a_build_that_wires_phi_into_omop(database, tmp_path):

@@ -21,6 +21,8 @@ import pytest
 from conftest import Database
 from test_metrics_report import CHROMIUM_FLAGS, chromium, png_colours
 
+from ehr2omop.doc_coverage import measure
+
 PERSON = "model.ehr2omop.person"
 # person back to the raw file, one hop at a time: each node is a direct parent of the one before
 CHAIN = [
@@ -54,6 +56,7 @@ def site_url(database: Database, tmp_path: Path) -> Iterator[str]:
     site = tmp_path / "site"
     built = database.cli("docs", "build", "--out", str(site))
     assert f"docs site written to {(site / 'index.html').resolve()}" in built.stdout.replace("\n", "")
+    assert "documentation coverage: 100.0%" in built.stdout, built.stdout
 
     port = free_port()
     cmd = [str(Path(sys.executable).parent / "ehr2omop"), "docs", "serve", "--port", str(port), "--dir", str(site)]
@@ -168,3 +171,5 @@ def test_docs_site_shows_person_and_its_lineage(site_url: str, database: Databas
         assert parent in parents[child], f"{parent} is not a parent of {child} in the manifest"
     catalog = embedded(page, "catalog")
     assert set(PERSON_COLUMNS) <= {c.lower() for c in catalog["nodes"][PERSON]["columns"]}
+    # every column the database has, in every model, seed, snapshot and source, is documented on the site
+    assert [str(gap) for gap in measure(manifest, catalog).gaps] == []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import PROJECT, Database
+from conftest import PROJECT, Database, copy_project
 
 DOMAINS = {"visit", "condition", "drug", "procedure", "device", "measurement", "observation", "unit", "value"}
 COVERAGE_COLUMNS = [
@@ -28,18 +27,6 @@ def coverage(database: Database) -> dict[str, dict[str, Any]]:
         names = [c.name for c in cur.description or []]
         assert names == COVERAGE_COLUMNS, "other models read these columns: keep them exactly"
         return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
-
-
-def copy_project(tmp: Path) -> Path:
-    """The dbt project alone, so a test can change its seeds without touching the checkout."""
-    copy = tmp / "project"
-    copy.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(PROJECT / name, copy / name)
-    for name in ("models", "macros", "seeds", "analyses", "tests", "snapshots"):
-        if (PROJECT / name).is_dir():
-            shutil.copytree(PROJECT / name, copy / name, ignore=shutil.ignore_patterns("python", "__pycache__"))
-    return copy
 
 
 def build_models(database: Database, *selectors: str, project: Path = PROJECT) -> None:
