@@ -9,14 +9,18 @@ STAMP := $(VENV)/.installed
 DEMO_PATIENTS ?= 200
 DEMO_SEED ?= 42
 DEMO_EXTRACT := .ehr2omop/demo-extract
+# Patient counts of `make bench` (comma-separated); BENCH_ARGS e.g. "--keep --seed 7"
+PATIENTS ?= 1000,10000,100000
+BENCH_ARGS ?=
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: help venv demo run test pytest lint fmt setup db-start db-stop clean
+.PHONY: help venv demo run bench test pytest lint fmt setup db-start db-stop clean
 
 help:
 	@echo "make demo   - install, start the embedded PostgreSQL, build the demo OMOP CDM"
 	@echo "make test   - the whole test suite (pytest with real dbt builds, then lint)"
 	@echo "make run EXTRACT=<dir|zip> VOCAB=<athena dir|zip>  - build your own extract"
+	@echo "make bench [PATIENTS=1000,10000]  - benchmark: generate, load, dbt build vs the copy floor; table + JSON"
 	@echo "make lint | fmt | setup | clean"
 
 # The virtual environment, rebuilt when pyproject.toml changes.
@@ -37,6 +41,10 @@ run: venv
 	@test -n "$(EXTRACT)" -a -n "$(VOCAB)" || { echo "error: usage: make run EXTRACT=<synthea dir|zip> VOCAB=<athena dir|zip>" >&2; exit 2; }
 	$(BIN)/ehr2omop db start
 	$(BIN)/ehr2omop run --extract "$(EXTRACT)" --vocab "$(VOCAB)"
+
+bench: venv
+	$(BIN)/ehr2omop db start
+	$(BIN)/ehr2omop bench --patients $(PATIENTS) $(BENCH_ARGS)
 
 test: venv
 	$(BIN)/ehr2omop db start
