@@ -34,6 +34,7 @@
     {%- set protected = var('deid_protected_layers', ['mapped', 'omop']) -%}
     {%- set phi_sources = var('deid_phi_sources', ['synthea']) -%}
     {%- set findings = [] -%}
+    {%- set children = deid_model_children() -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.fqn | length > 2 and node.fqn[1] in protected -%}
         {%- set code = deid_code_outside_deid_macros(node.raw_code) -%}
@@ -43,7 +44,7 @@
                 {%- if parent and parent.source_name in phi_sources -%}
                     {%- do findings.append(
                         "raw source " ~ parent.source_name ~ "." ~ parent.name ~ " (all columns): "
-                        ~ parent.source_name ~ "." ~ parent.name ~ " -> " ~ deid_path_to_omop(node)
+                        ~ parent.source_name ~ "." ~ parent.name ~ " -> " ~ deid_path_to_omop(node, children)
                     ) -%}
                 {%- endif -%}
             {%- elif parent_id.startswith('model.') -%}
@@ -51,7 +52,7 @@
                 {%- if parent and parent.fqn | length > 2 and parent.fqn[1] not in protected -%}
                     {%- set tagged = deid_tagged_columns(parent) -%}
                     {%- if tagged -%}
-                        {%- set path = parent.name ~ " -> " ~ deid_path_to_omop(node) -%}
+                        {%- set path = parent.name ~ " -> " ~ deid_path_to_omop(node, children) -%}
                         {%- set star = deid_selects_star_from(code, parent.name) -%}
                         {%- for column, meta in tagged.items() -%}
                             {%- if star or re.search('(?<![A-Za-z0-9_])' ~ column ~ '(?![A-Za-z0-9_])', code) -%}
@@ -104,14 +105,20 @@
 {%- endmacro %}
 
 
-{#- "model -> child -> ... -> omop_model": the shortest way from a model down to the omop layer. -#}
-{% macro deid_path_to_omop(node) -%}
+{#- unique id -> the unique ids of the models that read it, over the whole graph. -#}
+{% macro deid_model_children() -%}
     {%- set children = {} -%}
     {%- for other in graph.nodes.values() if other.resource_type == 'model' -%}
         {%- for parent_id in other.depends_on.nodes -%}
             {%- do children.setdefault(parent_id, []).append(other.unique_id) -%}
         {%- endfor -%}
     {%- endfor -%}
+    {{- return(children) -}}
+{%- endmacro %}
+
+
+{#- "model -> child -> ... -> omop_model": the shortest way from a model down to the omop layer. -#}
+{% macro deid_path_to_omop(node, children) -%}
     {%- set paths = {node.unique_id: [node.name]} -%}
     {%- set queue = [node.unique_id] -%}
     {%- for step in range(graph.nodes | length) if queue -%}

@@ -219,3 +219,20 @@ final as (
 
 select * from final
 {%- endmacro %}
+
+
+{#-
+    True when the boundary of `staging_model` can make two different staging rows equal in
+    `columns`: one of them is PHI-tagged with a rule that loses detail (drop, shared_text,
+    zip), e.g. two device rows that differ only in their UDI. A model keying rows by a hash
+    of those columns must then number the repeats (see mapped_clinical_events).
+-#}
+{% macro deid_loses_detail(staging_model, columns) -%}
+    {%- set defaults = deid_default_rules() -%}
+    {%- for column in deid_column_spec().get(staging_model, []) if column.name in columns and column.phi -%}
+        {%- if (column.get('deid_rule') or defaults.get(column.phi)) in ['drop', 'shared_text', 'zip'] -%}
+            {{- return(true) -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(false) -}}
+{%- endmacro %}

@@ -9,9 +9,12 @@
 
     event_key is stable across runs: the entity name and the hash of all the
     staged data columns of the record (exact duplicates are removed in
-    staging, so it is unique). Imaging studies are the exception: Synthea
-    writes one row per image instance, and the event is the study, so their
-    key hashes the study id and its procedure code.
+    staging). De-identification can make two staged records equal (two
+    devices that differ only in the UDI it drops): the second and later of
+    such repeats get `:<n>` appended, so event_key stays unique. Imaging
+    studies are the exception: Synthea writes one row per image instance, and
+    the event is the study, so their key hashes the study id and its
+    procedure code.
 -#}
 {{ config(
     indexes=[
@@ -368,23 +371,33 @@ imaging_events as (
 ),
 
 unioned as (
-    select * from condition_events
+    -- rows of an entity whose boundary loses detail (a dropped UDI, an unshared free text)
+    -- can be equal in every hashed column: those repeats are numbered so event_key stays unique
+    {%- for cte, entity in [
+        ('condition_events', 'conditions'),
+        ('medication_events', 'medications'),
+        ('immunization_events', 'immunizations'),
+        ('observation_events', 'observations'),
+        ('procedure_events', 'procedures'),
+        ('device_events', 'devices'),
+        ('supply_events', 'supplies'),
+        ('allergy_events', 'allergies'),
+        ('imaging_events', 'imaging_studies'),
+    ] %}
+    {%- set hashed = ['imaging_study_id', 'procedure_code'] if entity == 'imaging_studies'
+        else staging_column_names(synthea_entity(entity)) %}
+    {%- if not loop.first %}
     union all
-    select * from medication_events
-    union all
-    select * from immunization_events
-    union all
-    select * from observation_events
-    union all
-    select * from procedure_events
-    union all
-    select * from device_events
-    union all
-    select * from supply_events
-    union all
-    select * from allergy_events
-    union all
-    select * from imaging_events
+    {%- endif %}
+    select
+        {{ cte }}.*,
+        {%- if deid_loses_detail('stg_synthea__' ~ entity, hashed) %}
+        row_number() over (partition by {{ cte }}.row_hash) as repeat_number
+        {%- else %}
+        1 as repeat_number
+        {%- endif %}
+    from {{ cte }}
+    {%- endfor %}
 ),
 
 site_map_codes as (
@@ -441,7 +454,8 @@ vocabularies as (
 
 final as (
     select
-        source_entity || ':' || row_hash as event_key,
+        source_entity || ':' || row_hash
+        || case when repeat_number > 1 then ':' || repeat_number else '' end as event_key,
         source_entity,
         patient_id,
         encounter_id,

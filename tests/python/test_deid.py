@@ -174,3 +174,48 @@ def test_deid_column_spec_is_current():
         [sys.executable, "-m", "ehr2omop.deidgen", "--check"], capture_output=True, text=True, cwd=PROJECT
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_records_equal_after_deid_keep_their_own_rows(small_build, tmp_path):
+    """Two devices that differ only in the UDI the boundary drops stay two OMOP rows with their own ids.
+
+    Found at 100,000 generated patients: both got one event key, so device_exposure's primary key failed.
+    """
+    database = small_build
+    extract = tmp_path / "extract"
+    devices = extract / "devices.csv"
+    header, first, *_ = devices.read_text().splitlines()
+    fields = first.split(",")
+    assert header.split(",")[-1] == "UDI" and fields[-1].startswith("(01)")
+    twin = ",".join([*fields[:-1], "(01)99999999999999(21)twin"])
+    with devices.open("a") as out:
+        out.write(twin + "\n")
+    database.cli("load", "synthea", str(extract), "--batch-id", "with-twin")
+    # seeds and models (the primary key of device_exposure is in its contract); tests need the other tables
+    database.dbt(
+        "build", "-s", "+device_exposure", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
+    )
+
+    with database.connect() as conn:
+        keys = [
+            row[0]
+            for row in conn.execute(
+                "select event_key from mapped.mapped_clinical_events"
+                " where source_entity = 'devices' and source_code = %s order by event_key",
+                (fields[4],),
+            )
+        ]
+        repeats = [k for k in keys if k.count(":") == 2]
+        assert len(repeats) == 1 and repeats[0].endswith(":2") and repeats[0].rsplit(":", 1)[0] in keys
+        written = conn.execute(
+            "select ids.source_key, d.device_exposure_id from omop.device_exposure as d"
+            " inner join mapped.device_exposure_ids as ids on d.device_exposure_id = ids.id"
+            " where split_part(ids.source_key, '|', 1) in (%s, %s)",
+            (repeats[0], repeats[0].rsplit(":", 1)[0]),
+        ).fetchall()
+        assert len(written) == 2 and len({row[1] for row in written}) == 2
+        # the UDI itself never reaches omop
+        assert (
+            conn.execute("select count(*) from omop.device_exposure where unique_device_id like '(01)%'").fetchone()[0]
+            == 0
+        )
