@@ -435,6 +435,48 @@ def omop_counts(conn: psycopg.Connection) -> dict[str, int]:
     return {name: _count(conn, OMOP_SCHEMA, name) for (name,) in tables if name not in VOCABULARY_TABLES}
 
 
+def omop_checksums(conn: psycopg.Connection, tables: list[str]) -> dict[str, str]:
+    """Per omop table, ``<rows>:<sum of the rows' md5>``: the same rows in any order give the same value.
+
+    Each row's text form (``t::text``) is hashed; the first 64 bits of each md5 are summed as
+    numeric, so the sum does not overflow and does not depend on row order or on the plan.
+    Two builds with the same checksum for a table hold the same rows, byte for byte as text.
+    """
+    sums = {}
+    for table in tables:
+        rows, total = conn.execute(
+            sql.SQL(
+                "select count(*), coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint::numeric), 0) "
+                "from {} as t"
+            ).format(sql.Identifier(OMOP_SCHEMA, table))
+        ).fetchone()
+        sums[table] = f"{rows}:{total}"
+    return sums
+
+
+def compare_checksums(report: dict[str, Any], previous: dict[str, Any]) -> list[str]:
+    """The differences between two benchmark reports' OMOP checksums, per size both measured ("" when equal)."""
+    before = {r["patients"]: r for r in previous.get("results", [])}
+    findings = []
+    if not set(before) & {r["patients"] for r in report["results"]}:
+        return ["no size was measured in both runs: give the same --patients"]
+    for result in report["results"]:
+        old = before.get(result["patients"])
+        if old is None:
+            continue
+        if previous.get("seed") != report["seed"]:
+            findings.append(f"{result['patients']:,} patients: the runs used different seeds; not compared")
+            continue
+        new_sums, old_sums = result.get("omop_checksums", {}), old.get("omop_checksums", {})
+        for table in sorted(set(new_sums) | set(old_sums)):
+            if new_sums.get(table) != old_sums.get(table):
+                findings.append(
+                    f"{result['patients']:,} patients: omop.{table} differs "
+                    f"(rows:checksum {old_sums.get(table, 'absent')} before, {new_sums.get(table, 'absent')} now)"
+                )
+    return findings
+
+
 def machine_info(conn: psycopg.Connection) -> dict[str, Any]:
     """The machine, the server and the checkout the figures were measured on."""
     cpu_model = ""
@@ -562,6 +604,9 @@ def _measure(
         sampler.phase = "count"
         raw = raw_counts(conn)
         omop = omop_counts(conn)
+        sampler.phase = "checksum"
+        with _step(console, patients, "checksums of the omop tables") as t:
+            checksums = omop_checksums(conn, list(omop))
 
     model_seconds = {n["unique_id"].rsplit(".", 1)[-1]: n["seconds"] for n in phases["run"].nodes}
     for model, copy in floor.items():
@@ -613,6 +658,7 @@ def _measure(
         "floor": floor,
         "raw_tables": raw,
         "omop_tables": omop,
+        "omop_checksums": checksums,
     }
 
 

@@ -363,13 +363,35 @@ def run_cmd(extract: Path, vocab_source: str, batch_id: str | None) -> None:
     help="JSON file of the results [default: .ehr2omop/bench/<UTC timestamp>.json].",
 )
 @click.option("--keep", is_flag=True, help="Keep each size's database (ehr2omop_bench_<patients>), do not drop it.")
-def bench_cmd(sizes: str, seed: int, out_path: Path | None, keep: bool) -> None:
+@click.option(
+    "--compare",
+    "compare_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="An earlier results JSON: exit 1 unless every omop table's checksum is the same at the sizes both measured.",
+)
+def bench_cmd(sizes: str, seed: int, out_path: Path | None, keep: bool, compare_path: Path | None) -> None:
     """Generate, load and build N patients per size, against the copy floor; print a table, write JSON."""
-    from ehr2omop.bench import default_out_path, parse_sizes, run_bench
+    import json
 
+    from ehr2omop.bench import compare_checksums, default_out_path, parse_sizes, run_bench
+
+    previous = None
+    if compare_path is not None:
+        try:
+            previous = json.loads(compare_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{compare_path}: not a bench results file (invalid JSON at line {exc.lineno})") from None
     path = out_path or default_out_path()
-    run_bench(parse_sizes(sizes), seed, path, keep, console=console, out=out)
+    report = run_bench(parse_sizes(sizes), seed, path, keep, console=console, out=out)
     out.print(f"results written to {path}", highlight=False, soft_wrap=True)
+    if previous is not None:
+        findings = compare_checksums(report, previous)
+        for finding in findings:
+            out.print(f"checksum: {finding}", highlight=False, soft_wrap=True)
+        if findings:
+            sys.exit(1)
+        out.print(f"checksums: every omop table is identical to {compare_path}", highlight=False, soft_wrap=True)
 
 
 @main.command("summary")

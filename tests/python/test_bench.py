@@ -19,7 +19,16 @@ import pytest
 from psycopg import sql
 
 from ehr2omop import db
-from ehr2omop.bench import BUILD_PHASES, RUN_PHASES, SERVER_SETTINGS, TABLE_COLUMNS, VOCABULARY_TABLES, database_name
+from ehr2omop.bench import (
+    BUILD_PHASES,
+    RUN_PHASES,
+    SERVER_SETTINGS,
+    TABLE_COLUMNS,
+    VOCABULARY_TABLES,
+    compare_checksums,
+    database_name,
+    omop_checksums,
+)
 from ehr2omop.generate import generate_synthea
 from ehr2omop.synthea import ENTITIES
 
@@ -139,3 +148,34 @@ def test_bad_sizes_are_refused_in_one_line():
     result = bench("--patients", "1000,lots")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "'lots' is not a patient count" in result.stderr
+
+
+def test_checksums_name_a_changed_table_and_not_the_others(kept):
+    report, _, _, conn = kept
+    [result] = report["results"]
+    sums = result["omop_checksums"]
+    assert set(sums) == set(result["omop_tables"])
+    assert all(sums[t].split(":")[0] == str(n) for t, n in result["omop_tables"].items())
+    assert omop_checksums(conn, list(sums)) == sums  # recomputed: the same, whatever the scan order
+
+    # one value of one row changed, inside a transaction rolled back: only that table differs
+    conn.autocommit = False
+    try:
+        conn.execute(
+            "update omop.person set year_of_birth = year_of_birth + 1"
+            " where person_id = (select min(person_id) from omop.person)"
+        )
+        changed = omop_checksums(conn, list(sums))
+    finally:
+        conn.rollback()
+        conn.autocommit = True
+    assert [t for t in sums if changed[t] != sums[t]] == ["person"]
+    assert changed["person"].split(":")[0] == sums["person"].split(":")[0]  # same rows, other content
+
+    later = {**report, "results": [{**result, "omop_checksums": changed}]}
+    assert compare_checksums(report, report) == []
+    [finding] = compare_checksums(later, report)
+    assert finding.startswith(f"{PATIENTS:,} patients: omop.person differs")
+    assert compare_checksums({**later, "seed": SEED + 1}, report) == [
+        f"{PATIENTS:,} patients: the runs used different seeds; not compared"
+    ]
