@@ -3,13 +3,15 @@
 ``python -m ehr2omop.deidgen [--check]`` writes two files: ``macros/deid/deid_column_spec.sql``
 (below) and ``models/mapped/deid/_deid__models.yml``, the documentation of every boundary
 model and column: the staging column's description followed by what its rule does to it, so
-the docs site shows, column by column, what reaches the mapped layer. The staging YAML is where PHI is tagged
-(``meta: {phi: <kind>}`` on each column, plus optional ``deid_rule``, ``id_space``,
-``deid_code_column``, ``deid_keep_when``). The boundary models (``models/mapped/deid/``) are
-built by the macro ``deid_staging_model`` from this spec: the documented columns of a staging
-model in order, with their types and tags. dbt's ``graph`` would hold the same facts, but it
-is empty inside dbt unit tests, and every de-identification rule has a unit test; so the facts
-are copied here, and ``--check`` (run by the test suite) fails when the copy is stale.
+the docs site shows, column by column, what reaches the mapped layer.
+
+The staging YAML is where PHI is tagged (``meta: {phi: <kind>}`` on each column, plus optional
+``deid_rule``, ``id_space``, ``deid_code_column``, ``deid_keep_when``). The boundary models
+(``models/mapped/deid/``) are built by the macro ``deid_staging_model`` from this spec: the
+documented columns of a staging model in order, with their types and tags. dbt's ``graph``
+would hold the same facts, but it is empty inside dbt unit tests, and every de-identification
+rule has a unit test; so the facts are copied here, and ``--check`` (run by the test suite)
+fails when the copy is stale.
 """
 
 from __future__ import annotations
