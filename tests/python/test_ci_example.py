@@ -44,6 +44,7 @@ def test_jobs_and_commands() -> None:
 
     lint = _commands(jobs["lint"])
     assert ".venv/bin/dbt parse" in lint
+    assert ".venv/bin/ehr2omop docs coverage" in lint
     # make lint needs the database for sqlfluff's dbt templater: started before it
     assert lint.index(".venv/bin/ehr2omop db start") < lint.index("make lint")
 
@@ -82,7 +83,7 @@ def test_every_make_target_and_cli_command_exists() -> None:
     for target in set(re.findall(r"\bmake (\w+)", text)):
         assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE), f"make {target} is not a Makefile target"
     cli = Path(sys.executable).parent / "ehr2omop"
-    for group, command in set(re.findall(r"ehr2omop (db|vocab|generate|load) (\w+)", text)):
+    for group, command in set(re.findall(r"ehr2omop (db|vocab|generate|load|docs) (\w+)", text)):
         result = subprocess.run([str(cli), group, command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0, f"ehr2omop {group} {command} does not exist:\n{result.stderr}"
 
