@@ -145,14 +145,18 @@
     records this run's metrics (the findings compare with the previous ones).
 -#}
 {% macro run_metric_log_findings(results) -%}
+    {%- set prefixes = {'run_metrics': 'run metrics: ', 'row_accounting': ''} -%}
     {%- for result in results
-        if result.node.resource_type == 'test' and 'run_metrics' in result.node.tags
-        and (result.status | string) in ['warn', 'fail'] and result.node.compiled_code -%}
-        {%- set findings = run_query(
-            'select message from (' ~ result.node.compiled_code ~ ') as findings order by message'
-        ) -%}
-        {%- for row in findings.rows -%}
-            {%- do log('run metrics: ' ~ row['message'], info=true) -%}
-        {%- endfor -%}
+        if result.node.resource_type == 'test' and (result.status | string) in ['warn', 'fail']
+        and result.node.compiled_code -%}
+        {%- set tags = result.node.tags | select('in', prefixes) | list -%}
+        {%- if tags -%}
+            {%- set findings = run_query(
+                'select message from (' ~ result.node.compiled_code ~ ') as findings order by message'
+            ) -%}
+            {%- for row in findings.rows -%}
+                {%- do log(prefixes[tags[0]] ~ row['message'], info=true) -%}
+            {%- endfor -%}
+        {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -2,14 +2,14 @@
     Row accounting for the Synthea staging layer: every raw row ends either
     in its staging model (valid) or in stg_synthea__rejects (with a reason),
     exactly once. One failing row per entity whose counts do not add up,
-    naming the entity and the counts; the same lines are logged, so the
-    output of a failing run names the entity without opening the results.
+    naming the entity and the counts; its message is logged at the end of a
+    run it fails (run_metric_log_findings), so the output names the entity
+    without opening the results.
 -#}
 {{ config(tags=['row_accounting']) }}
 
 {%- set entities = synthea_entity_names() -%}
 
-{%- set accounting_sql -%}
 with
 {% for entity in entities %}
     raw_{{ entity }} as (
@@ -46,23 +46,12 @@ final as (
         raw_rows,
         staged_rows,
         rejected_rows,
-        raw_rows - staged_rows - rejected_rows as unaccounted_rows
+        raw_rows - staged_rows - rejected_rows as unaccounted_rows,
+        'row accounting: ' || entity || ' has ' || raw_rows || ' raw rows but '
+        || staged_rows || ' staged + ' || rejected_rows || ' rejected ('
+        || (raw_rows - staged_rows - rejected_rows) || ' unaccounted)' as message
     from counts
     where raw_rows != staged_rows + rejected_rows
 )
 
 select * from final
-{%- endset -%}
-
-{%- if execute and flags.WHICH in ['test', 'build'] -%}
-    {%- for row in run_query(accounting_sql).rows -%}
-        {%- do log(
-            "row accounting: " ~ row['entity'] ~ " has " ~ row['raw_rows'] ~ " raw rows but "
-            ~ row['staged_rows'] ~ " staged + " ~ row['rejected_rows'] ~ " rejected ("
-            ~ row['unaccounted_rows'] ~ " unaccounted)",
-            info=true
-        ) -%}
-    {%- endfor -%}
-{%- endif %}
-
-{{ accounting_sql }}

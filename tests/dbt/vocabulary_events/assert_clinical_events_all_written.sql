@@ -3,8 +3,8 @@
     every row of mapped_clinical_events is written at least once, and the
     six tables hold exactly one row per event and standard concept its code
     maps to (one row for a code that maps to nothing). One failing row per
-    source entity whose counts do not add up, naming the counts; the same
-    lines are logged. OMOP rows are traced back to their event through
+    source entity whose counts do not add up, naming the counts; its message
+    is logged at the end of a run it fails (run_metric_log_findings). OMOP rows are traced back to their event through
     their table's id map (source_key = event_key|target concept).
 -#}
 {{ config(tags=['row_accounting']) }}
@@ -18,7 +18,6 @@
     'observation',
 ] -%}
 
-{%- set accounting_sql -%}
 with
 
 mapped_clinical_events as (
@@ -98,7 +97,12 @@ final as (
         coalesce(expected.events, 0) as events,
         coalesce(written.events_written, 0) as events_written,
         coalesce(expected.expected_rows, 0) as expected_rows,
-        coalesce(written.omop_rows, 0) as omop_rows
+        coalesce(written.omop_rows, 0) as omop_rows,
+        'clinical event accounting: ' || coalesce(expected.source_entity, written.source_entity)
+        || ' has ' || coalesce(expected.events, 0) || ' events, '
+        || coalesce(written.events_written, 0) || ' written; expected '
+        || coalesce(expected.expected_rows, 0) || ' OMOP rows, found '
+        || coalesce(written.omop_rows, 0) as message
     from expected
     full outer join written
         on expected.source_entity = written.source_entity
@@ -107,17 +111,3 @@ final as (
 )
 
 select * from final
-{%- endset -%}
-
-{%- if execute and flags.WHICH in ['test', 'build'] -%}
-    {%- for row in run_query(accounting_sql).rows -%}
-        {%- do log(
-            "clinical event accounting: " ~ row['source_entity'] ~ " has " ~ row['events'] ~ " events, "
-            ~ row['events_written'] ~ " written; expected " ~ row['expected_rows'] ~ " OMOP rows, found "
-            ~ row['omop_rows'],
-            info=true
-        ) -%}
-    {%- endfor -%}
-{%- endif %}
-
-{{ accounting_sql }}

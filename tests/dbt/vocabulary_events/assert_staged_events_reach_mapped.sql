@@ -11,7 +11,8 @@
                        that (shifted) birth date are left out by the deid boundary
                        (deid_staging_model), counted here from staging and the
                        person keys
-    One failing row per entity whose counts differ, naming both counts.
+    One failing row per entity whose counts differ, naming both counts; its
+    message is logged at the end of a run it fails (run_metric_log_findings).
 -#}
 {{ config(tags=['row_accounting']) }}
 
@@ -99,7 +100,10 @@ final as (
     select
         expected.entity,
         expected.expected_events,
-        coalesce(actual.actual_events, 0) as actual_events
+        coalesce(actual.actual_events, 0) as actual_events,
+        'staged event accounting: ' || coalesce(expected.entity, actual.entity) || ' expects '
+        || coalesce(cast(expected.expected_events as text), 'no')
+        || ' events in mapped_clinical_events, found ' || coalesce(actual.actual_events, 0) as message
     from expected
     full outer join actual
         on expected.entity = actual.entity
