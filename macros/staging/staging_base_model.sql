@@ -119,10 +119,14 @@ typed as (
 
 copies as (
     -- identical raw rows: the first one loaded is copy 1, the others duplicates
+    {%- if key %}
+    -- (identical rows have the same id, so partitioning by id first changes no copy number
+    -- and leaves the rows sorted by id for the id windows below: one full sort, not two)
+    {%- endif %}
     select
         typed.*,
         row_number() over (
-            partition by _row_hash
+            partition by {% if key %}_entity_key, {% endif %}_row_hash
             order by _loaded_at, _batch_id, _file_name, _line_number
         ) as _copy_number
     from typed
