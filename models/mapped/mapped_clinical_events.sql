@@ -370,9 +370,9 @@ imaging_events as (
     from imaging_studies
 ),
 
+-- rows of an entity whose boundary loses detail (a dropped UDI, an unshared free text) can be
+-- equal in every hashed column: those repeats are numbered so that event_key stays unique
 unioned as (
-    -- rows of an entity whose boundary loses detail (a dropped UDI, an unshared free text)
-    -- can be equal in every hashed column: those repeats are numbered so event_key stays unique
     {%- for cte, entity in [
         ('condition_events', 'conditions'),
         ('medication_events', 'medications'),
@@ -386,17 +386,17 @@ unioned as (
     ] %}
     {%- set hashed = ['imaging_study_id', 'procedure_code'] if entity == 'imaging_studies'
         else staging_column_names(synthea_entity(entity)) %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
-    select
-        {{ cte }}.*,
-        {%- if deid_loses_detail('stg_synthea__' ~ entity, hashed) %}
-        row_number() over (partition by {{ cte }}.row_hash) as repeat_number
-        {%- else %}
-        1 as repeat_number
+        {%- if not loop.first %}
+            union all
         {%- endif %}
-    from {{ cte }}
+        select
+            {{ cte }}.*,
+            {%- if deid_loses_detail('stg_synthea__' ~ entity, hashed) %}
+                row_number() over (partition by {{ cte }}.row_hash) as repeat_number
+            {%- else %}
+                1 as repeat_number
+            {%- endif %}
+        from {{ cte }}
     {%- endfor %}
 ),
 

@@ -67,7 +67,7 @@ expected as (
     from mapped_clinical_events
     left outer join targets_per_code
         on mapped_clinical_events.source_code = targets_per_code.source_code
-        and mapped_clinical_events.source_vocabulary_id = targets_per_code.source_vocabulary_id
+            and mapped_clinical_events.source_vocabulary_id = targets_per_code.source_vocabulary_id
     group by mapped_clinical_events.source_entity
 ),
 
