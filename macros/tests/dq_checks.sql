@@ -20,21 +20,7 @@
 with
 
 counts as (
-    {%- for item in tables %}
-    select
-        cast('{{ item.table }}' as {{ dbt.type_string() }}) as table_name,
-        cast(null as {{ dbt.type_string() }}) as field_name,
-        cast(null as {{ dbt.type_bigint() }}) as concept_id,
-        cast(null as {{ dbt.type_bigint() }}) as unit_concept_id,
-        {{ dq_number(item.threshold, 'threshold') }} as threshold,
-        violated_rows,
-        denominator_rows,
-        is_applicable
-    from (
-        {{ dq_table_counts(check_name, item) }}
-    ) as table_counts_{{ loop.index }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{- dq_counts_union('TABLE', check_name, tables) }}
 )
 
 {{ dq_result('TABLE', check_name, 'counts') }}
@@ -59,21 +45,7 @@ catalog_columns as (
 ),
 {% endif %}
 counts as (
-    {%- for item in fields %}
-    select
-        cast('{{ item.table }}' as {{ dbt.type_string() }}) as table_name,
-        cast('{{ item.field }}' as {{ dbt.type_string() }}) as field_name,
-        cast(null as {{ dbt.type_bigint() }}) as concept_id,
-        cast(null as {{ dbt.type_bigint() }}) as unit_concept_id,
-        {{ dq_number(item.threshold, 'threshold') }} as threshold,
-        violated_rows,
-        denominator_rows,
-        is_applicable
-    from (
-        {{ dq_field_counts(check_name, item) }}
-    ) as field_counts_{{ loop.index }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{- dq_counts_union('FIELD', check_name, fields) }}
 )
 
 {{ dq_result('FIELD', check_name, 'counts') }}
@@ -160,6 +132,31 @@ counts as (
 
 
 {#- Fails compilation unless `items` is a non-empty list of mappings, each naming its table. -#}
+{#- The counts CTE body of a table or field DQ test: one row per checked item (name, threshold,
+    violated and denominator rows, applicability), unioned. -#}
+{% macro dq_counts_union(check_level, check_name, items) -%}
+    {%- for item in items %}
+    select
+        cast('{{ item.table }}' as {{ dbt.type_string() }}) as table_name,
+        {%- if check_level == 'FIELD' %}
+        cast('{{ item.field }}' as {{ dbt.type_string() }}) as field_name,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as field_name,
+        {%- endif %}
+        cast(null as {{ dbt.type_bigint() }}) as concept_id,
+        cast(null as {{ dbt.type_bigint() }}) as unit_concept_id,
+        {{ dq_number(item.threshold, 'threshold') }} as threshold,
+        violated_rows,
+        denominator_rows,
+        is_applicable
+    from (
+        {{ dq_field_counts(check_name, item) if check_level == 'FIELD' else dq_table_counts(check_name, item) }}
+    ) as {{ check_level | lower }}_counts_{{ loop.index }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+
 {% macro dq_check_list(items, name, test) -%}
     {%- if items is string or items is mapping or items is not iterable or items | length == 0 -%}
         {{ exceptions.raise_compiler_error("argument `" ~ name ~ "` of " ~ test ~ " must be a non-empty list of mappings") }}
