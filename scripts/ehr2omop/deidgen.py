@@ -41,16 +41,16 @@ def _column_meta(column: dict) -> dict:
     return {k: meta[k] for k in META_KEYS if k in meta}
 
 
-def staging_specs(root: Path) -> dict[str, list[dict]]:
-    """model -> its documented columns (name, data_type, tags), for each stg_ model with PHI tags."""
+def staging_specs(columns_by_model: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """model -> its documented columns (name, data_type, tags): staging_columns without descriptions."""
     return {
         model: [{k: v for k, v in column.items() if k != "description"} for column in columns]
-        for model, columns in staging_columns(root).items()
+        for model, columns in columns_by_model.items()
     }
 
 
 def staging_columns(root: Path) -> dict[str, list[dict]]:
-    """Like staging_specs, each column also with its description."""
+    """model -> its documented columns (name, data_type, tags, description), for each stg_ model with PHI tags."""
     specs: dict[str, list[dict]] = {}
     for path in sorted((root / STAGING).rglob("*.yml")):
         document = yaml.safe_load(path.read_text()) or {}
@@ -193,7 +193,7 @@ def render_boundary_yaml(root: Path, columns_by_model: dict[str, list[dict]], de
 def outputs(root: Path) -> dict[Path, str]:
     columns = staging_columns(root)
     return {
-        OUTPUT: render(staging_specs(root)),
+        OUTPUT: render(staging_specs(columns)),
         BOUNDARY_YAML: render_boundary_yaml(root, columns, default_rules(root)),
     }
 

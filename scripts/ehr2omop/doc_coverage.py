@@ -106,7 +106,7 @@ def measure(manifest: dict, catalog: dict | None = None, package: str = PACKAGE)
         count(_described(node), Gap(label, node["name"], "no description"))
         if kind in DOCUMENTED_NODES:
             actual = catalog_nodes[uid]["columns"] if uid in catalog_nodes and kind != "analysis" else None
-            n, found = _columns(kind, node["name"], node.get("columns", {}), actual if catalog else None)
+            n, found = _columns(kind, node["name"], node.get("columns", {}), actual)
             items += n
             gaps += found
     for uid, source in sorted(manifest.get("sources", {}).items()):
@@ -115,7 +115,7 @@ def measure(manifest: dict, catalog: dict | None = None, package: str = PACKAGE)
         name = f"{source['source_name']}.{source['name']}"
         count(_described(source), Gap("source", name, "no description"))
         actual = catalog_sources[uid]["columns"] if uid in catalog_sources else None
-        n, found = _columns("source", name, source.get("columns", {}), actual if catalog else None)
+        n, found = _columns("source", name, source.get("columns", {}), actual)
         items += n
         gaps += found
     for unit_test in sorted(manifest.get("unit_tests", {}).values(), key=lambda u: u["name"]):
