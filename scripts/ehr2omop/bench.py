@@ -43,7 +43,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -66,7 +65,7 @@ from rich.table import Table
 from ehr2omop import db
 from ehr2omop.audit import git_commit
 from ehr2omop.cdmgen import VOCAB_VIEWS
-from ehr2omop.dbt_runner import dbt_executable, run_dbt
+from ehr2omop.dbt_runner import capture_dbt, run_dbt
 from ehr2omop.errors import UserError
 from ehr2omop.generate import generate_synthea
 from ehr2omop.load import RAW_SCHEMA, load_synthea
@@ -324,21 +323,9 @@ class DbtSession:
 
     def raw_columns(self) -> dict[str, list[str]]:
         """Per Synthea entity, the raw columns its staging model reads (registry + loader columns)."""
-        cmd = [
-            dbt_executable(),
-            "compile",
-            "--quiet",
-            "--output",
-            "json",
-            "--inline",
-            _RAW_COLUMNS_JINJA,
-            "--project-dir",
-            str(project_dir()),
-            *self.paths,
-        ]
-        env = {**os.environ, **self.env}
-        env.setdefault("DBT_PROFILES_DIR", str(project_dir()))
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=project_dir())
+        result = capture_dbt(
+            ["compile", "--quiet", "--output", "json", "--inline", _RAW_COLUMNS_JINJA, *self.paths], env=self.env
+        )
         try:
             return json.loads(json.loads(result.stdout)["compiled"])
         except (ValueError, KeyError, TypeError) as exc:
