@@ -10,7 +10,9 @@
 -#}
 {%- set gap_days = var('observation_period_gap_days', 548) -%}
 {%- if gap_days is not number or gap_days < 0 -%}
-    {{ exceptions.raise_compiler_error("var `observation_period_gap_days` must be a number of days >= 0, got '" ~ gap_days ~ "'") }}
+    {{ exceptions.raise_compiler_error(
+        "var `observation_period_gap_days` must be a number of days >= 0, got '" ~ gap_days ~ "'"
+    ) }}
 {%- endif -%}
 {{ config(
     indexes=[

@@ -15,7 +15,8 @@
 {%- for name, minimum in minimums.items() -%}
     {%- if name not in run_metric_omop_tables() or minimum is not number or minimum < 0 -%}
         {{ exceptions.raise_compiler_error(
-            'var run_metrics_min_rows: ' ~ name ~ ': ' ~ minimum ~ ' is not an omop table with a row count of 0 or more'
+            'var run_metrics_min_rows: ' ~ name ~ ': ' ~ minimum
+            ~ ' is not an omop table with a row count of 0 or more'
         ) }}
     {%- endif -%}
 {%- endfor -%}

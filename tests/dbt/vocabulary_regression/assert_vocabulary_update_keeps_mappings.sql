@@ -109,7 +109,9 @@ select * from final
 
 {%- if execute and load_relation(ref('vocabulary_mappings_snapshot')) is not none
     and load_relation(ref('vocabulary_mappings')) is not none %}
-    {%- set lost = run_query(lost_codes_sql ~ ' order by source_row_count desc, source_vocabulary_id, source_code') %}
+    {%- set lost = run_query(
+        lost_codes_sql ~ ' order by source_row_count desc, source_vocabulary_id, source_code'
+    ) %}
     {%- if lost.rows | length > 0 %}
         {%- set names = [] %}
         {%- for row in lost.rows %}
@@ -118,7 +120,8 @@ select * from final
         {%- endfor %}
         {{- log(
             'vocab_regression: ' ~ (lost.rows | length) ~ ' source code(s) mapped under vocabulary '
-            ~ lost.rows[0]['previous_version'] ~ ' lost their mapping under ' ~ lost.rows[0]['current_version']
+            ~ lost.rows[0]['previous_version'] ~ ' lost their mapping under '
+            ~ lost.rows[0]['current_version']
             ~ ' (max allowed: ' ~ var('vocab_regression_max_lost_codes', 0) ~ '): ' ~ names | join(', '),
             info=True,
         ) }}
