@@ -31,19 +31,7 @@ counts as (
     {{ config(fail_calc=dq_fail_calc(), store_failures=true, schema=var('dq_results_schema', 'dq_results')) }}
     {{- dq_check_list(fields, 'fields', 'dq_field_check') }}
 with
-{% if check_name == 'cdmField' %}
-{#- the catalog read once, not once per field -#}
-catalog_columns as (
-    select
-        table_schema,
-        table_name,
-        column_name
-    from information_schema.columns
-    {%- set schemas = [] %}
-    {%- for item in fields %}{% do schemas.append(ref(item.table).schema) %}{% endfor %}
-    where table_schema in ('{{ schemas | unique | join("', '") }}')
-),
-{% endif %}
+{{ dq_field_ctes(check_name, fields) }}
 counts as (
     {{- dq_counts_union('FIELD', check_name, fields) }}
 )
@@ -135,6 +123,32 @@ counts as (
 {#- The counts CTE body of a table or field DQ test: one row per checked item (name, threshold,
     violated and denominator rows, applicability), unioned. -#}
 {% macro dq_counts_union(check_level, check_name, items) -%}
+    {%- if check_level == 'FIELD' and check_name in dq_scanned_field_checks() %}
+        {#- one branch per table (per field for the joined checks), in the order of the items -#}
+        {%- set per_field = check_name in dq_field_joined_checks() %}
+        {%- set by_scan = {} %}
+        {%- set scans = [] %}
+        {%- for item in items %}
+            {%- set scan = item.table ~ ('.' ~ item.field if per_field else '') %}
+            {%- if scan not in by_scan %}{% do by_scan.update({scan: []}) %}{% do scans.append(scan) %}{% endif %}
+            {%- do by_scan[scan].append(item) %}
+        {%- endfor %}
+        {%- for scan in scans %}
+    select
+        table_name,
+        field_name,
+        cast(null as {{ dbt.type_bigint() }}) as concept_id,
+        cast(null as {{ dbt.type_bigint() }}) as unit_concept_id,
+        threshold,
+        violated_rows,
+        denominator_rows,
+        is_applicable
+    from (
+        {{ dq_field_scan(check_name, by_scan[scan]) }}
+    ) as field_scan_{{ loop.index }}
+    {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    {%- else %}
     {%- for item in items %}
     select
         cast('{{ item.table }}' as {{ dbt.type_string() }}) as table_name,
@@ -154,6 +168,7 @@ counts as (
     ) as {{ check_level | lower }}_counts_{{ loop.index }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+    {%- endif %}
 {%- endmacro %}
 
 
@@ -291,15 +306,47 @@ from shares
 {%- endmacro %}
 
 
-{#- A select of the counts of a field-level check on one field: violated_rows, denominator_rows, is_applicable. -#}
+{#- Field checks computed by reading the checked table itself, row by row (dq_field_scan). The
+    fields of one table are measured in one scan of it, not one scan per field, except for the
+    checks that join a table per field (dq_field_joined_checks): a chain of such joins carries
+    every row through each of them and is slower than a scan per field. -#}
+{% macro dq_scanned_field_checks() -%}
+    {{ return([
+        'isRequired', 'measureValueCompleteness', 'cdmDatatype', 'standardConceptRecordCompleteness',
+        'sourceConceptRecordCompleteness', 'sourceValueCompleteness', 'plausibleValueLow', 'plausibleValueHigh',
+        'plausibleAfterBirth', 'plausibleBeforeDeath', 'plausibleStartBeforeEnd', 'withinVisitDates'
+    ] + dq_field_joined_checks()) }}
+{%- endmacro %}
+
+
+{% macro dq_field_joined_checks() -%}
+    {{ return(['isForeignKey', 'fkDomain', 'fkClass', 'isStandardValidConcept']) }}
+{%- endmacro %}
+
+
+{#- The CTEs a field test's counts read, each ending with a comma: the catalog, read once
+    (cdmField); none for the other checks. -#}
+{% macro dq_field_ctes(check_name, fields) -%}
+    {%- if check_name == 'cdmField' %}
+catalog_columns as (
+    select
+        table_schema,
+        table_name,
+        column_name
+    from information_schema.columns
+    {%- set schemas = [] %}
+    {%- for item in fields %}{% do schemas.append(ref(item.table).schema) %}{% endfor %}
+    where table_schema in ('{{ schemas | unique | join("', '") }}')
+),
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- A select of the counts of cdmField or isPrimaryKey on one field: violated_rows,
+    denominator_rows, is_applicable (the other field checks: dq_field_scan). -#}
 {% macro dq_field_counts(check_name, item) -%}
     {%- set model = ref(item.table) -%}
-    {%- if item.field is not string or item.field | length == 0 -%}
-        {{ exceptions.raise_compiler_error("an entry of argument `fields` has no `field` (check " ~ check_name ~ ")") }}
-    {%- endif -%}
     {%- set c = 'cdm_table.' ~ adapter.quote(item.field) -%}
-    {#- a table with rows, a field with values: else the check is not applicable -#}
-    {%- set populated = 'count(*) > 0 and count(' ~ c ~ ') > 0' -%}
     {%- if check_name == 'cdmField' -%}
         select
             case when count(*) = 0 then 1 else 0 end as violated_rows,
@@ -310,114 +357,157 @@ from shares
             table_schema = '{{ model.schema }}'
             and table_name = '{{ model.identifier }}'
             and column_name = '{{ item.field }}'
-    {%- elif check_name in ('isRequired', 'measureValueCompleteness') -%}
-        select
-            sum(case when {{ c }} is null then 1 else 0 end) as violated_rows,
-            count(*) as denominator_rows,
-            count(*) > 0 as is_applicable
-        from {{ model }} as cdm_table
-    {%- elif check_name == 'cdmDatatype' -%}
-        select
-            sum(case when {{ c }} is not null and cast({{ c }} as {{ dbt.type_string() }}) not similar to '-?[0-9]+' then 1 else 0 end) as violated_rows,
-            count(*) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
     {%- elif check_name == 'isPrimaryKey' -%}
         select
             sum(case when {{ c }} is not null and cdm_table.key_rows > 1 then 1 else 0 end) as violated_rows,
             count(*) as denominator_rows,
-            {{ populated }} as is_applicable
+            count(*) > 0 and count({{ c }}) > 0 as is_applicable
         from (
             select
                 {{ adapter.quote(item.field) }},
                 count(*) over (partition by {{ adapter.quote(item.field) }}) as key_rows
             from {{ model }}
         ) as cdm_table
-    {%- elif check_name == 'isForeignKey' -%}
-        select
-            sum(case when {{ c }} is not null and target.target_key is null then 1 else 0 end) as violated_rows,
-            count(*) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-        left join (select distinct {{ adapter.quote(item.to_field) }} as target_key from {{ ref(item.to_table) }}) as target
-            on {{ c }} = target.target_key
-    {%- elif check_name in ('fkDomain', 'fkClass', 'isStandardValidConcept') -%}
-        {%- if check_name == 'fkDomain' -%}
-            {%- set wrong = "concept.domain_id not in ('" ~ (item.domains | join("', '")) ~ "')" -%}
-        {%- elif check_name == 'fkClass' -%}
-            {%- set wrong = "concept.concept_class_id not in ('" ~ (item.classes | join("', '")) ~ "')" -%}
-        {%- else -%}
-            {%- set wrong = "(coalesce(concept.standard_concept, '') <> 'S' or concept.invalid_reason is not null)" -%}
-        {%- endif %}
-        select
-            sum(case when concept.concept_id <> 0 and {{ wrong }} then 1 else 0 end) as violated_rows,
-            count(*) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-        left join {{ ref('concept') }} as concept
-            on {{ c }} = concept.concept_id
-    {%- elif check_name in ('standardConceptRecordCompleteness', 'sourceConceptRecordCompleteness') -%}
-        select
-            sum(case when {{ c }} = 0 then 1 else 0 end) as violated_rows,
-            count(*) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-    {%- elif check_name == 'sourceValueCompleteness' -%}
-        select
-            count(distinct case when cdm_table.{{ adapter.quote(item.concept_field) }} = 0 then {{ c }} end) as violated_rows,
-            count(distinct {{ c }}) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-    {%- elif check_name in ('plausibleValueLow', 'plausibleValueHigh') -%}
-        select
-            sum(case when {{ c }} {{ '<' if check_name == 'plausibleValueLow' else '>' }} {{ dq_plausible_value(item) }} then 1 else 0 end) as violated_rows,
-            count({{ c }}) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-    {%- elif check_name == 'plausibleAfterBirth' -%}
-        select
-            sum(case when cast({{ c }} as date) < coalesce(
-                cast(person.birth_datetime as date),
-                cast(concat(person.year_of_birth, '-', coalesce(person.month_of_birth, 1), '-', coalesce(person.day_of_birth, 1)) as date)
-            ) then 1 else 0 end) as violated_rows,
-            count({{ c }}) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-        inner join {{ ref('person') }} as person
-            on cdm_table.person_id = person.person_id
-    {%- elif check_name == 'plausibleBeforeDeath' -%}
-        {#- DQD's grace period: an event up to 60 days after the death date is plausible -#}
-        select
-            sum(case when cast({{ c }} as date) > {{ dbt.dateadd('day', 60, 'death.death_date') }} then 1 else 0 end) as violated_rows,
-            count({{ c }}) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-        inner join {{ ref('death') }} as death
-            on cdm_table.person_id = death.person_id
-    {%- elif check_name == 'plausibleStartBeforeEnd' -%}
-        {%- set end_column = 'cdm_table.' ~ adapter.quote(item.end_field) %}
-        select
-            sum(case when cast({{ c }} as date) > cast({{ end_column }} as date) then 1 else 0 end) as violated_rows,
-            sum(case when {{ c }} is not null and {{ end_column }} is not null then 1 else 0 end) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-    {%- elif check_name == 'withinVisitDates' -%}
-        {#- DQD's grace period: up to 7 days before the visit starts or after it ends -#}
-        select
-            sum(case
-                when cast({{ c }} as date) < {{ dbt.dateadd('day', -7, 'visit.visit_start_date') }}
-                    or cast({{ c }} as date) > {{ dbt.dateadd('day', 7, 'visit.visit_end_date') }}
-                    then 1
-                else 0
-            end) as violated_rows,
-            count({{ c }}) as denominator_rows,
-            {{ populated }} as is_applicable
-        from {{ model }} as cdm_table
-        inner join {{ ref('visit_occurrence') }} as visit
-            on cdm_table.visit_occurrence_id = visit.visit_occurrence_id
     {%- else -%}
         {{ exceptions.raise_compiler_error("argument `check_name` of dq_field_check is '" ~ check_name ~ "', which it does not implement") }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The rows (table_name, field_name, threshold, violated_rows, denominator_rows, is_applicable) of
+    a field check over the given fields of one table, from one scan of that table: each field's
+    measures are aggregates of the same rows, turned into one row per field by a lateral VALUES. -#}
+{% macro dq_field_scan(check_name, items) -%}
+    {%- set table = items[0].table %}
+    {%- set measures = [] %}
+    {%- for item in items %}
+        {%- if item.table != table -%}
+            {{ exceptions.raise_compiler_error("dq_field_scan reads one table; got " ~ table ~ " and " ~ item.table) }}
+        {%- endif %}
+        {%- do measures.append(dq_field_measures(check_name, item, loop.index)) %}
+    {%- endfor %}
+        select
+            cast('{{ table }}' as {{ dbt.type_string() }}) as table_name,
+            cast(per_field.field_name as {{ dbt.type_string() }}) as field_name,
+            per_field.threshold,
+            per_field.violated_rows,
+            per_field.denominator_rows,
+            per_field.is_applicable
+        from (
+            select
+                {%- for m in measures %}
+                {{ m.violated }} as violated_{{ loop.index }},
+                {{ m.denominator }} as denominator_{{ loop.index }},
+                {{ m.applicable }} as applicable_{{ loop.index }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            from {{ ref(table) }} as cdm_table
+            {%- if check_name == 'plausibleAfterBirth' %}
+            inner join {{ ref('person') }} as person
+                on cdm_table.person_id = person.person_id
+            {%- elif check_name == 'plausibleBeforeDeath' %}
+            inner join {{ ref('death') }} as death
+                on cdm_table.person_id = death.person_id
+            {%- elif check_name == 'withinVisitDates' %}
+            inner join {{ ref('visit_occurrence') }} as visit
+                on cdm_table.visit_occurrence_id = visit.visit_occurrence_id
+            {%- endif %}
+            {%- for m in measures if m.join %}
+            {{ m.join }}
+            {%- endfor %}
+        ) as scan
+        cross join lateral (
+            values
+            {%- for item in items %}
+                (
+                    '{{ item.field }}', {{ dq_number(item.threshold, 'threshold') }},
+                    scan.violated_{{ loop.index }}, scan.denominator_{{ loop.index }}, scan.applicable_{{ loop.index }}
+                ){{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as per_field (field_name, threshold, violated_rows, denominator_rows, is_applicable)
+{%- endmacro %}
+
+
+{#- The measures of a field check on one field, as SQL over the row `cdm_table` of its table:
+    a mapping of violated, denominator and applicable (aggregates) and join (a join clause of
+    its own, or ''); `n` numbers the field within its scan so its joins do not clash. -#}
+{% macro dq_field_measures(check_name, item, n) -%}
+    {%- if item.field is not string or item.field | length == 0 -%}
+        {{ exceptions.raise_compiler_error("an entry of argument `fields` has no `field` (check " ~ check_name ~ ")") }}
+    {%- endif -%}
+    {%- set c = 'cdm_table.' ~ adapter.quote(item.field) -%}
+    {#- a table with rows, a field with values: else the check is not applicable -#}
+    {%- set populated = 'count(*) > 0 and count(' ~ c ~ ') > 0' -%}
+    {%- set join = '' -%}
+    {%- if check_name in ('isRequired', 'measureValueCompleteness') -%}
+        {%- set violated = 'sum(case when ' ~ c ~ ' is null then 1 else 0 end)' -%}
+        {%- set denominator = 'count(*)' -%}
+        {%- set applicable = 'count(*) > 0' -%}
+    {%- elif check_name == 'cdmDatatype' -%}
+        {#- a value of an integer column is an integer: the text test only for the other types -#}
+        {%- set violated = 'sum(case when ' ~ c ~ ' is null or pg_typeof(' ~ c ~ ") in ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) then 0"
+            ~ ' when cast(' ~ c ~ ' as ' ~ dbt.type_string() ~ ") not similar to '-?[0-9]+' then 1 else 0 end)" -%}
+        {%- set denominator = 'count(*)' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name == 'isForeignKey' -%}
+        {%- if item.to_table is not string or item.to_field is not string -%}
+            {{ exceptions.raise_compiler_error("an entry of argument `fields` of isForeignKey lacks `to_table` or `to_field`: " ~ (item | string)) }}
+        {%- endif -%}
+        {%- set target = 'target_' ~ n -%}
+        {%- set join = 'left join (select distinct ' ~ adapter.quote(item.to_field) ~ ' as target_key from ' ~ ref(item.to_table) ~ ') as '
+            ~ target ~ ' on ' ~ c ~ ' = ' ~ target ~ '.target_key' -%}
+        {%- set violated = 'sum(case when ' ~ c ~ ' is not null and ' ~ target ~ '.target_key is null then 1 else 0 end)' -%}
+        {%- set denominator = 'count(*)' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name in ('fkDomain', 'fkClass', 'isStandardValidConcept') -%}
+        {%- set concept = 'concept_' ~ n -%}
+        {%- if check_name == 'fkDomain' -%}
+            {%- set wrong = concept ~ ".domain_id not in ('" ~ (item.domains | join("', '")) ~ "')" -%}
+        {%- elif check_name == 'fkClass' -%}
+            {%- set wrong = concept ~ ".concept_class_id not in ('" ~ (item.classes | join("', '")) ~ "')" -%}
+        {%- else -%}
+            {%- set wrong = '(coalesce(' ~ concept ~ ".standard_concept, '') <> 'S' or " ~ concept ~ '.invalid_reason is not null)' -%}
+        {%- endif -%}
+        {%- set join = 'left join ' ~ ref('concept') ~ ' as ' ~ concept ~ ' on ' ~ c ~ ' = ' ~ concept ~ '.concept_id' -%}
+        {%- set violated = 'sum(case when ' ~ concept ~ '.concept_id <> 0 and ' ~ wrong ~ ' then 1 else 0 end)' -%}
+        {%- set denominator = 'count(*)' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name in ('standardConceptRecordCompleteness', 'sourceConceptRecordCompleteness') -%}
+        {%- set violated = 'sum(case when ' ~ c ~ ' = 0 then 1 else 0 end)' -%}
+        {%- set denominator = 'count(*)' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name == 'sourceValueCompleteness' -%}
+        {%- set violated = 'count(distinct case when cdm_table.' ~ adapter.quote(item.concept_field) ~ ' = 0 then ' ~ c ~ ' end)' -%}
+        {%- set denominator = 'count(distinct ' ~ c ~ ')' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name in ('plausibleValueLow', 'plausibleValueHigh') -%}
+        {%- set violated = 'sum(case when ' ~ c ~ (' < ' if check_name == 'plausibleValueLow' else ' > ') ~ dq_plausible_value(item) ~ ' then 1 else 0 end)' -%}
+        {%- set denominator = 'count(' ~ c ~ ')' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name == 'plausibleAfterBirth' -%}
+        {%- set birth = "coalesce(cast(person.birth_datetime as date), cast(concat(person.year_of_birth, '-', coalesce(person.month_of_birth, 1), '-', coalesce(person.day_of_birth, 1)) as date))" -%}
+        {%- set violated = 'sum(case when cast(' ~ c ~ ' as date) < ' ~ birth ~ ' then 1 else 0 end)' -%}
+        {%- set denominator = 'count(' ~ c ~ ')' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name == 'plausibleBeforeDeath' -%}
+        {#- DQD's grace period: an event up to 60 days after the death date is plausible -#}
+        {%- set violated = 'sum(case when cast(' ~ c ~ ' as date) > ' ~ dbt.dateadd('day', 60, 'death.death_date') ~ ' then 1 else 0 end)' -%}
+        {%- set denominator = 'count(' ~ c ~ ')' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name == 'plausibleStartBeforeEnd' -%}
+        {%- set end_column = 'cdm_table.' ~ adapter.quote(item.end_field) -%}
+        {%- set violated = 'sum(case when cast(' ~ c ~ ' as date) > cast(' ~ end_column ~ ' as date) then 1 else 0 end)' -%}
+        {%- set denominator = 'sum(case when ' ~ c ~ ' is not null and ' ~ end_column ~ ' is not null then 1 else 0 end)' -%}
+        {%- set applicable = populated -%}
+    {%- elif check_name == 'withinVisitDates' -%}
+        {#- DQD's grace period: up to 7 days before the visit starts or after it ends -#}
+        {%- set violated = 'sum(case when cast(' ~ c ~ ' as date) < ' ~ dbt.dateadd('day', -7, 'visit.visit_start_date')
+            ~ ' or cast(' ~ c ~ ' as date) > ' ~ dbt.dateadd('day', 7, 'visit.visit_end_date') ~ ' then 1 else 0 end)' -%}
+        {%- set denominator = 'count(' ~ c ~ ')' -%}
+        {%- set applicable = populated -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("argument `check_name` of dq_field_check is '" ~ check_name ~ "', which it does not implement") }}
+    {%- endif -%}
+    {{ return({'violated': violated, 'denominator': denominator, 'applicable': applicable, 'join': join}) }}
 {%- endmacro %}
 
 

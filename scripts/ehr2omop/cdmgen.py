@@ -478,6 +478,9 @@ def _yaml_type(field: Field) -> str:
 
 def render_models_yaml(tables: list[Table], dq: dqdgen.DqdSpec | None = None) -> str:
     lines = [f"# {MARKER}", "version: 2", "", "models:"]
+    # foreign keys the DataQualityDashboard's isForeignKey test checks (severity error, threshold
+    # 0) get no relationships test of their own: the same join once, not twice
+    dq_checked = set() if dq is None else dq.foreign_keys()
     for table in omop_tables(tables):
         view = table.name in VOCAB_VIEWS
         vocab_internal = table.name in VOCAB_VIEWS
@@ -509,7 +512,7 @@ def render_models_yaml(tables: list[Table], dq: dqdgen.DqdSpec | None = None) ->
             if constraints:
                 lines.append("        constraints:")
                 lines += [f"          - type: {c}" for c in constraints]
-            if field.fk_table:
+            if field.fk_table and (table.name, field.name) not in dq_checked:
                 severity = VOCAB_FK_SEVERITY_YAML if vocab_internal else "error"
                 lines += [
                     "        data_tests:",

@@ -108,6 +108,23 @@ class DqdSpec:
     # (check name, generic test, items) in the order written; every item names its table
     tests: list[tuple[str, str, list[dict]]] = field(default_factory=list)
 
+    def foreign_keys(self) -> set[tuple[str, str]]:
+        """(table, field) of the foreign keys whose isForeignKey check fails the build on any orphan.
+
+        That is a fatal check (dbt severity error) with threshold 0: what a dbt relationships
+        test at severity error does, so such a key needs no relationships test beside it.
+        """
+        check = self.checks.get("isForeignKey")
+        if check is None or check.severity != "fatal":
+            return set()
+        return {
+            (item["table"], item["field"])
+            for name, _generic, items in self.tests
+            if name == "isForeignKey"
+            for item in items
+            if item["threshold"] == 0
+        }
+
 
 def _read(path: Path) -> list[dict[str, str]]:
     if not path.is_file():

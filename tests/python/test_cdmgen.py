@@ -189,28 +189,51 @@ def test_constraints_on_tables_and_none_on_views(spec: dict[str, dict]) -> None:
             assert types == expected, f"{model['name']}.{column['name']}"
 
 
-def test_every_foreign_key_has_a_relationships_test(spec: dict[str, dict]) -> None:
+def _dq_foreign_keys(models: list[dict]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(table, field) -> (to_table, to_field) of the DQD isForeignKey test, which must fail the build on any orphan."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for model in models:
+        for test in model.get("data_tests", []) or []:
+            body = test.get("dq_field_check")
+            if body is None or body["arguments"]["check_name"] != "isForeignKey":
+                continue
+            assert body["config"]["severity"] == "error", "isForeignKey must fail the build"
+            for item in body["arguments"]["fields"]:
+                assert item["threshold"] == 0, item
+                found[(item["table"], item["field"])] = (item["to_table"], item["to_field"])
+    return found
+
+
+def test_every_foreign_key_is_checked_once(spec: dict[str, dict]) -> None:
+    """Each foreign key has one check: DQD's isForeignKey (severity error, threshold 0) or, for the
+    vocabulary views DQD leaves out, a relationships test; never both (the same join twice)."""
+    models = yaml.safe_load(MODELS_YML.read_text())["models"]
+    dq_keys = _dq_foreign_keys(models)
     count = 0
-    for model in yaml.safe_load(MODELS_YML.read_text())["models"]:
+    for model in models:
         for column, field in zip(model["columns"], spec[model["name"]]["fields"], strict=True):
             tests = column.get("data_tests", [])
             where = f"{model['name']}.{column['name']}"
             if field["isForeignKey"] != "Yes":
                 assert tests == [], where
+                assert (model["name"], column["name"]) not in dq_keys, where
                 continue
             count += 1
-            assert len(tests) == 1, f"{where}: foreign key without its relationships test"
+            target = (field["fkTableName"].lower(), field["fkFieldName"].lower())
+            if (model["name"], column["name"]) in dq_keys:
+                assert tests == [], f"{where}: a relationships test beside DQD's isForeignKey"
+                assert dq_keys[(model["name"], column["name"])] == target, where
+                continue
+            # DQD leaves out most vocabulary tables: their keys keep a relationships test
+            assert model["name"] in VOCAB_VIEWS, f"{where}: foreign key checked by neither DQD nor relationships"
+            assert len(tests) == 1, f"{where}: vocabulary foreign key without its relationships test"
             test = tests[0]
-            assert test["relationships"]["arguments"] == {
-                "to": f"ref('{field['fkTableName'].lower()}')",
-                "field": field["fkFieldName"].lower(),
-            }, where
+            assert test["relationships"]["arguments"] == {"to": f"ref('{target[0]}')", "field": target[1]}, where
+            # the delivered vocabulary's own keys: warn by default
             severity = test["relationships"]["config"]["severity"]
-            if model["name"] in VOCAB_VIEWS:  # the delivered vocabulary's own keys: warn by default
-                assert severity == "{{ var('omop_vocabulary_fk_severity', 'warn') }}", where
-            else:
-                assert severity == "error", where
+            assert severity == "{{ var('omop_vocabulary_fk_severity', 'warn') }}", where
     assert count == sum(f["isForeignKey"] == "Yes" for t in omop_tables(spec) for f in spec[t]["fields"])
+    assert len(dq_keys) == 160  # the CDM v5.4 foreign keys of the tables DQD checks
 
 
 def test_macro_knows_every_table_of_the_spec(spec: dict[str, dict]) -> None:
