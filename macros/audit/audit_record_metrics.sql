@@ -5,7 +5,7 @@
     nodes that ran: omop_rows per omop table built, the mapping coverage
     metrics when quality_mapping_coverage was built, staging_rejects per reason
     when stg_synthea__rejects was built, model_seconds per model. First it logs
-    the findings of the run-metric tests that warned (run_metric_log_findings),
+    the findings of the run-metric tests that warned (log_test_findings),
     in every command, while they still compare with the previous build.
 -#}
 {% macro audit_record_metrics(results) -%}
@@ -23,7 +23,7 @@
             ~ 'on-run-end hook ("{{ audit_record_metrics(results) }}"), got ' ~ results
         ) }}
     {%- endif -%}
-    {%- do run_metric_log_findings(results) -%}
+    {%- do log_test_findings(results) -%}
     {%- if invocation_args_dict.get('which') not in ['build', 'run'] -%}
         {{ return('') }}
     {%- endif -%}

@@ -138,13 +138,13 @@
 
 
 {#-
-    Logs the findings of the run-metric tests that warned or failed in this run:
-    each returned row's `message` column (prefixed `run metrics: `), by running
-    the test's compiled query again, so that the run's output names the table,
-    domain or model and the values. Called by audit_record_metrics before it
+    Logs the findings of the run-metric and row-accounting tests that warned or
+    failed in this run: each returned row's `message` column (a run metric's
+    prefixed `run metrics: `), by running the test's compiled query again, so
+    that the run's output names the table, entity, domain or model and the values. Called by audit_record_metrics before it
     records this run's metrics (the findings compare with the previous ones).
 -#}
-{% macro run_metric_log_findings(results) -%}
+{% macro log_test_findings(results) -%}
     {%- set prefixes = {'run_metrics': 'run metrics: ', 'row_accounting': ''} -%}
     {%- for result in results
         if result.node.resource_type == 'test' and (result.status | string) in ['warn', 'fail']

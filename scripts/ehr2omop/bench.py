@@ -422,6 +422,17 @@ def omop_counts(conn: psycopg.Connection) -> dict[str, int]:
     return {name: _count(conn, OMOP_SCHEMA, name) for (name,) in tables if name not in VOCABULARY_TABLES}
 
 
+def _checksum(conn: psycopg.Connection, row: sql.Composable, source: sql.Composable) -> str:
+    """``<rows>:<sum of md5(row)>`` over ``source``: the first 64 bits of each md5, summed as numeric."""
+    rows, total = conn.execute(
+        sql.SQL(
+            "select count(*), coalesce(sum(('x' || left(md5(cast({} as text)), 16))::bit(64)::bigint::numeric), 0) "
+            "from {}"
+        ).format(row, source)
+    ).fetchone()
+    return f"{rows}:{total}"
+
+
 def omop_checksums(conn: psycopg.Connection, tables: list[str]) -> dict[str, str]:
     """Per omop table, ``<rows>:<sum of the rows' md5>``: the same rows in any order give the same value.
 
@@ -429,15 +440,146 @@ def omop_checksums(conn: psycopg.Connection, tables: list[str]) -> dict[str, str
     numeric, so the sum does not overflow and does not depend on row order or on the plan.
     Two builds with the same checksum for a table hold the same rows, byte for byte as text.
     """
+    return {
+        table: _checksum(conn, sql.SQL("t"), sql.SQL("{} as t").format(sql.Identifier(OMOP_SCHEMA, table)))
+        for table in tables
+    }
+
+
+MAPPED_SCHEMA = "mapped"
+# Columns that hold another table's id without a CDM foreign key (decision 0001).
+IDS_WITHOUT_FOREIGN_KEY = {("cost", "payer_plan_period_id"): "payer_plan_period"}
+# cost.cost_event_id holds the id of the table its cost_domain_id names.
+COST_EVENT_TABLES = {
+    "Visit": "visit_occurrence",
+    "Drug": "drug_exposure",
+    "Procedure": "procedure_occurrence",
+    "Device": "device_exposure",
+    "Measurement": "measurement",
+    "Observation": "observation",
+    "Condition": "condition_occurrence",
+}
+# Id maps whose source key starts with the OMOP person_id (`<person_id>|...`: visits, periods,
+# eras), and the cost map, whose key is `<cost_domain_id>|<event id>` (models/mapped/).
+PERSON_ID_KEYED_MAPS = frozenset(
+    {"visit_occurrence", "observation_period", "payer_plan_period", "condition_era", "drug_era", "dose_era"}
+)
+
+
+def id_columns(models_yaml: Path | None = None) -> dict[tuple[str, str], str]:
+    """(omop table, column) -> the omop table whose id the column holds.
+
+    Read from the generated omop YAML: each primary key (constraint ``primary_key``), each
+    foreign key DQD's isForeignKey or a relationships test checks, and IDS_WITHOUT_FOREIGN_KEY.
+    """
+    import yaml
+
+    path = models_yaml or project_dir() / "models" / "omop" / "_omop__models.yml"
+    refs = dict(IDS_WITHOUT_FOREIGN_KEY)
+    for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
+        for test in model.get("data_tests") or []:
+            body = test.get("dq_field_check") if isinstance(test, dict) else None
+            if body and body["arguments"]["check_name"] == "isForeignKey":
+                for item in body["arguments"]["fields"]:
+                    refs[(item["table"], item["field"])] = item["to_table"]
+        for column in model.get("columns") or []:
+            if any(c.get("type") == "primary_key" for c in column.get("constraints") or []):
+                refs[(model["name"], column["name"])] = model["name"]
+            for test in column.get("data_tests") or []:
+                if isinstance(test, dict) and "relationships" in test:
+                    target = test["relationships"]["arguments"]["to"]
+                    refs[(model["name"], column["name"])] = target.removeprefix("ref('").removesuffix("')")
+    return refs
+
+
+def _id_map(target: str) -> sql.Composable:
+    return sql.Identifier(MAPPED_SCHEMA, f"{target}_ids")
+
+
+def content_keys(target: str, maps: set[str]) -> sql.Composable:
+    """A relation (id, source_key) of ``target``'s id map with every OMOP id inside a key replaced by its own key.
+
+    Most maps key a row by its content already (a pseudonym, an event hash); the keys of
+    PERSON_ID_KEYED_MAPS start with a person_id and the cost keys end with an event id, which
+    are numbers that depend on the order the rows were first seen.
+    """
+    if target in PERSON_ID_KEYED_MAPS and "person" in maps:
+        return sql.SQL(
+            "(select m.id, coalesce(p.source_key, 'id:' || split_part(m.source_key, '|', 1))"
+            " || substr(m.source_key, strpos(m.source_key, '|')) as source_key"
+            " from {} as m left join {} as p on p.id = cast(split_part(m.source_key, '|', 1) as bigint))"
+        ).format(_id_map(target), _id_map("person"))
+    if target == "cost":
+        joins, keys = [], []
+        for n, (domain, event_table) in enumerate(COST_EVENT_TABLES.items()):
+            if event_table in maps:
+                alias = sql.Identifier(f"e{n}")
+                joins.append(
+                    sql.SQL(
+                        " left join {} as {} on split_part(m.source_key, '|', 1) = {}"
+                        " and {}.id = cast(split_part(m.source_key, '|', 2) as bigint)"
+                    ).format(content_keys(event_table, maps), alias, sql.Literal(domain), alias)
+                )
+                keys.append(sql.SQL("{}.source_key").format(alias))
+        keys.append(sql.SQL("'id:' || split_part(m.source_key, '|', 2)"))
+        return sql.SQL(
+            "(select m.id, split_part(m.source_key, '|', 1) || '|' || coalesce({}) as source_key from {} as m{})"
+        ).format(sql.SQL(", ").join(keys), _id_map("cost"), sql.Composed(joins))
+    return _id_map(target)
+
+
+def content_checksums(
+    conn: psycopg.Connection, tables: list[str], refs: dict[tuple[str, str], str] | None = None
+) -> dict[str, str]:
+    """Like omop_checksums, with every OMOP id replaced by its content key (:func:`content_keys`).
+
+    Two builds of the same data whose ids were numbered in another order (batch after batch,
+    or all at once) have the same content checksums. An id column is one of ``refs``
+    (:func:`id_columns`) whose table has an id map (``mapped.<table>_ids``), and
+    ``cost.cost_event_id`` (through the map of its cost_domain_id's table); an id its map lacks
+    stays visible as ``id:<value>``.
+    """
+    refs = id_columns() if refs is None else refs
+    maps = {
+        name.removesuffix("_ids")
+        for (name,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s and table_name like %s",
+            (MAPPED_SCHEMA, "%\\_ids"),
+        )
+    }
     sums = {}
     for table in tables:
-        rows, total = conn.execute(
-            sql.SQL(
-                "select count(*), coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint::numeric), 0) "
-                "from {} as t"
-            ).format(sql.Identifier(OMOP_SCHEMA, table))
-        ).fetchone()
-        sums[table] = f"{rows}:{total}"
+        columns = [
+            name
+            for (name,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+                " order by ordinal_position",
+                (OMOP_SCHEMA, table),
+            )
+        ]
+        values: list[sql.Composable] = []
+        joins: list[sql.Composable] = []
+        for n, column in enumerate(columns):
+            value = sql.SQL("t.{}").format(sql.Identifier(column))
+            if table == "cost" and column == "cost_event_id":
+                targets = [(domain, target) for domain, target in COST_EVENT_TABLES.items() if target in maps]
+            elif refs.get((table, column)) in maps:
+                targets = [(None, refs[(table, column)])]
+            else:
+                values.append(value)
+                continue
+            keys = []
+            for domain, target in targets:
+                alias = sql.Identifier(f"m{n}_{target}")
+                on = sql.SQL("{} = {}.id").format(value, alias)
+                if domain is not None:
+                    on = sql.SQL("t.cost_domain_id = {} and {}").format(sql.Literal(domain), on)
+                joins.append(sql.SQL(" left join {} as {} on {}").format(content_keys(target, maps), alias, on))
+                keys.append(sql.SQL("{}.source_key").format(alias))
+            values.append(sql.SQL("coalesce({}, 'id:' || {})").format(sql.SQL(", ").join(keys), value))
+        row = sql.SQL("row({})").format(sql.SQL(", ").join(values))
+        source = sql.SQL("{} as t{}").format(sql.Identifier(OMOP_SCHEMA, table), sql.Composed(joins))
+        sums[table] = _checksum(conn, row, source)
     return sums
 
 

@@ -261,10 +261,27 @@ def generate_group() -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same files).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option("--version", "version", type=click.Choice(["3.0", "3.3"]), default="3.3", show_default=True)
-def generate_synthea_cmd(patients: int, seed: int, out_dir: Path, version: str) -> None:
-    """Write a Synthea-format CSV extract drawn from the demo vocabulary."""
-    from ehr2omop.generate import generate_synthea
+@click.option(
+    "--follow-up",
+    "follow_up",
+    type=click.Path(path_type=Path),
+    help="Also write a second batch here: the latest encounters with their events, claims and new patients.",
+)
+@click.option(
+    "--follow-up-share",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Share of the encounters (the latest) that go to the --follow-up batch.",
+)
+def generate_synthea_cmd(
+    patients: int, seed: int, out_dir: Path, version: str, follow_up: Path | None, follow_up_share: float
+) -> None:
+    """Write a Synthea-format CSV extract drawn from the demo vocabulary (and, with --follow-up, its next batch)."""
+    from ehr2omop.generate import generate_synthea, split_follow_up
 
+    if follow_up is not None and follow_up.resolve() == out_dir.resolve():
+        raise UserError(f"--follow-up {follow_up}: must differ from --out; give the second batch its own folder")
     started = time.monotonic()
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("generating", total=patients)
@@ -275,11 +292,20 @@ def generate_synthea_cmd(patients: int, seed: int, out_dir: Path, version: str) 
             version=version,
             progress=lambda done: progress.update(task, completed=done),
         )
-    table = Table(title=f"{patients:,} patients, seed {seed}, Synthea v{version} -> {out_dir}")
+    title = f"{patients:,} patients, seed {seed}, Synthea v{version} -> {out_dir}"
+    table = Table(title=title)
     table.add_column("file")
     table.add_column("rows", justify="right")
-    for name, rows in counts.items():
-        table.add_row(name, f"{rows:,}")
+    if follow_up is None:
+        for name, rows in counts.items():
+            table.add_row(name, f"{rows:,}")
+    else:
+        split = split_follow_up(out_dir, follow_up, follow_up_share)
+        table.title = f"{title} (first batch) and {follow_up} (follow-up, {follow_up_share:.0%} of the encounters)"
+        table.columns[1].header = "first batch"
+        table.add_column("follow-up", justify="right")
+        for name, (kept, moved) in split.items():
+            table.add_row(name, f"{kept:,}", f"{moved:,}")
     out.print(table)
     out.print(f"generated in {time.monotonic() - started:.1f}s")
 

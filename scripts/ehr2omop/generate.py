@@ -37,6 +37,7 @@ __all__ = [
     "UNMAPPED_CODE_PREFIX",
     "VERSIONS",
     "generate_synthea",
+    "split_follow_up",
 ]
 
 # "Today" for every generated extract: nothing happens after this day.
@@ -1782,3 +1783,130 @@ def generate_synthea(
     except BaseException:
         output.abort()
         raise
+
+
+# --- a follow-up batch ------------------------------------------------------------------------
+
+# Tables whose rows belong to an encounter (column ENCOUNTER): they go with it.
+_BY_ENCOUNTER = (
+    "allergies", "careplans", "conditions", "devices", "imaging_studies", "immunizations", "medications",
+    "observations", "procedures", "supplies",
+)  # fmt: skip
+# Reference tables: every encounter may point into them, so they stay in the first batch.
+_REFERENCE = ("organizations", "providers", "payers")
+
+
+def split_follow_up(extract: Path, follow_up: Path, share: float) -> dict[str, tuple[int, int]]:
+    """Move the latest ``share`` of an extract's encounters, with everything that belongs to them, into a second batch.
+
+    The extract in ``extract`` keeps the rest; ``follow_up`` gets the 18 files (header only where
+    nothing moved), as a source system's next delivery would: new encounters of known patients
+    with their events, claims and claim transactions, and the new patients (those whose every
+    encounter moved) with their coverage. Organizations, providers and payers stay in the first
+    batch. Files are written as ``*.part`` and renamed when all are done. Returns, per file
+    name, the rows (kept, moved).
+    """
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"share must be between 0 and 1 (exclusive), not {share}")
+    extract, follow_up = Path(extract), Path(follow_up)
+    missing = [f"{name}.csv" for name in ENTITIES if not (extract / f"{name}.csv").is_file()]
+    if missing:
+        raise UserError(f"{extract}: no {', '.join(missing)}; give the folder `generate synthea --out` wrote")
+    if follow_up.resolve() == extract.resolve():
+        raise UserError(
+            f"--follow-up {follow_up}: must differ from the extract folder; give the second batch its own folder"
+        )
+    follow_up.mkdir(parents=True, exist_ok=True)
+
+    def rows(name: str) -> tuple[list[str], Any]:
+        handle = (extract / f"{name}.csv").open(newline="", encoding="utf-8")
+        reader = csv.reader(handle)
+        return next(reader), (handle, reader)
+
+    # the cut: the START of the encounter at the (1 - share) quantile; later ones move
+    header, (handle, reader) = rows("encounters")
+    start, enc_id, patient = (header.index(c) for c in ("START", "Id", "PATIENT"))
+    with handle:
+        starts = sorted(r[start] for r in reader)
+    cut = starts[min(len(starts) - 1, int(len(starts) * (1.0 - share)))] if starts else None
+    del starts
+
+    moved_encounters: set[str] = set()
+    known_patients: set[str] = set()  # patients with an encounter in the first batch
+    late_patients: set[str] = set()  # patients with an encounter in the follow-up
+    header, (handle, reader) = rows("encounters")
+    with handle:
+        for r in reader:
+            if cut is not None and r[start] >= cut:
+                moved_encounters.add(r[enc_id])
+                late_patients.add(r[patient])
+            else:
+                known_patients.add(r[patient])
+    # new patients: every encounter of theirs is in the follow-up
+    moved_patients = late_patients - known_patients
+
+    def patient_moves(patient_id: str) -> bool:
+        return patient_id in moved_patients
+
+    moved_claims: set[str] = set()
+    header, (handle, reader) = rows("claims")
+    appointment, claim_id, claim_patient = (header.index(c) for c in ("APPOINTMENTID", "Id", "PATIENTID"))
+    with handle:
+        for r in reader:
+            if r[appointment] in moved_encounters or (not r[appointment] and patient_moves(r[claim_patient])):
+                moved_claims.add(r[claim_id])
+
+    def decide(name: str, header: list[str]) -> Callable[[list[str]], bool]:
+        if name == "encounters":
+            return lambda r: r[enc_id] in moved_encounters
+        if name == "patients":
+            i = header.index("Id")
+            return lambda r: patient_moves(r[i])
+        if name == "payer_transitions":
+            i = header.index("PATIENT")
+            return lambda r: patient_moves(r[i])
+        if name == "claims":
+            return lambda r: r[claim_id] in moved_claims
+        if name == "claims_transactions":
+            i = header.index("CLAIMID")
+            return lambda r: r[i] in moved_claims
+        if name in _BY_ENCOUNTER:
+            i, p = header.index("ENCOUNTER"), header.index("PATIENT")
+            return lambda r: r[i] in moved_encounters if r[i] else patient_moves(r[p])
+        if name in _REFERENCE:
+            return lambda r: False
+        raise RuntimeError(f"split_follow_up does not know where the rows of {name} go")
+
+    counts: dict[str, tuple[int, int]] = {}
+    parts: list[tuple[Path, Path]] = []
+    try:
+        for name in ENTITIES:
+            header, (handle, reader) = rows(name)
+            moves = decide(name, header)
+            keep_part, move_part = extract / f"{name}.csv.part", follow_up / f"{name}.csv.part"
+            parts += [(keep_part, extract / f"{name}.csv"), (move_part, follow_up / f"{name}.csv")]
+            kept = moved = 0
+            with (
+                handle,
+                keep_part.open("w", newline="", encoding="utf-8") as keep_out,
+                move_part.open("w", newline="", encoding="utf-8") as move_out,
+            ):
+                keep_writer = csv.writer(keep_out, lineterminator="\n")
+                move_writer = csv.writer(move_out, lineterminator="\n")
+                keep_writer.writerow(header)
+                move_writer.writerow(header)
+                for r in reader:
+                    if moves(r):
+                        move_writer.writerow(r)
+                        moved += 1
+                    else:
+                        keep_writer.writerow(r)
+                        kept += 1
+            counts[f"{name}.csv"] = (kept, moved)
+    except BaseException:
+        for part, _final in parts:
+            part.unlink(missing_ok=True)
+        raise
+    for part, final in parts:
+        os.replace(part, final)
+    return counts

@@ -3,7 +3,7 @@
     in its staging model (valid) or in stg_synthea__rejects (with a reason),
     exactly once. One failing row per entity whose counts do not add up,
     naming the entity and the counts; its message is logged at the end of a
-    run it fails (run_metric_log_findings), so the output names the entity
+    run it fails (log_test_findings), so the output names the entity
     without opening the results.
 -#}
 {{ config(tags=['row_accounting']) }}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ehr2omop.errors import UserError
 from ehr2omop.generate import (
     EXTRACT_DATE,
     LOCAL_CODE_TABLES,
@@ -19,6 +20,7 @@ from ehr2omop.generate import (
     UNMAPPED_CODE_TABLES,
     UNMAPPED_CODES,
     generate_synthea,
+    split_follow_up,
 )
 from ehr2omop.synthea import ENTITIES
 
@@ -393,3 +395,55 @@ def test_demo_vocabulary_has_the_mapping_cases_the_pipeline_must_handle():
     for drug in drugs:
         assert (drug["concept_id"], drug["concept_id"]) in ancestors
         assert any(concepts[a]["concept_class_id"] == "Ingredient" for a, d in ancestors if d == drug["concept_id"])
+
+
+# --- a follow-up batch -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["3.3", "3.0"])
+def test_follow_up_moves_the_latest_encounters_with_everything_that_belongs_to_them(tmp_path, version):
+    whole, first, second = tmp_path / "whole", tmp_path / "first", tmp_path / "second"
+    generate(whole, version=version)
+    generate(first, version=version)
+    counts = split_follow_up(first, second, 0.1)
+    before = {name: read(whole, name) for name in ENTITIES}
+    kept = {name: read(first, name) for name in ENTITIES}
+    moved = {name: read(second, name) for name in ENTITIES}
+    for name in ENTITIES:
+        # every row once, in one of the two batches, with the same header
+        assert Counter(map(str, kept[name] + moved[name])) == Counter(map(str, before[name])), name
+        assert counts[f"{name}.csv"] == (len(kept[name]), len(moved[name]))
+        assert (second / f"{name}.csv").read_text().splitlines()[0] == (whole / f"{name}.csv").read_text().splitlines()[
+            0
+        ]
+        assert not list(first.glob("*.part")) and not list(second.glob("*.part"))
+    # the latest tenth of the encounters moved, and only those
+    starts = sorted(e["START"] for e in before["encounters"])
+    cut = starts[int(len(starts) * 0.9)]
+    assert {e["Id"] for e in moved["encounters"]} == {e["Id"] for e in before["encounters"] if e["START"] >= cut}
+    # what belongs to a moved encounter or claim moved with it; the reference tables stayed
+    late = {e["Id"] for e in moved["encounters"]}
+    for name in ("conditions", "observations", "medications", "procedures", "immunizations"):
+        assert all(r["ENCOUNTER"] in late for r in moved[name]), name
+        assert not any(r["ENCOUNTER"] in late for r in kept[name]), name
+    late_claims = {c["Id"] for c in moved["claims"]}
+    assert late_claims and all(c["APPOINTMENTID"] in late for c in moved["claims"])
+    assert {t["CLAIMID"] for t in moved["claims_transactions"]} <= late_claims
+    assert not any(t["CLAIMID"] in late_claims for t in kept["claims_transactions"])
+    assert not moved["organizations"] and not moved["providers"] and not moved["payers"]
+    # new patients: every encounter of theirs is in the follow-up; known ones stay in the first batch
+    new = {p["Id"] for p in moved["patients"]}
+    early = {e["PATIENT"] for e in kept["encounters"]}
+    assert new and not new & early
+    assert {e["PATIENT"] for e in moved["encounters"]} - early == new
+    assert {t["PATIENT"] for t in moved["payer_transitions"]} <= new
+
+
+def test_follow_up_refuses_bad_arguments(tmp_path):
+    generate_synthea(tmp_path / "x", patients=3, seed=1)
+    with pytest.raises(ValueError, match="share"):
+        split_follow_up(tmp_path / "x", tmp_path / "y", 1.0)
+    with pytest.raises(UserError, match="must differ"):
+        split_follow_up(tmp_path / "x", tmp_path / "x", 0.5)
+    with pytest.raises(UserError, match="no patients.csv"):
+        split_follow_up(tmp_path / "empty", tmp_path / "y", 0.5)

@@ -4,7 +4,7 @@
     six tables hold exactly one row per event and standard concept its code
     maps to (one row for a code that maps to nothing). One failing row per
     source entity whose counts do not add up, naming the counts; its message
-    is logged at the end of a run it fails (run_metric_log_findings). OMOP
+    is logged at the end of a run it fails (log_test_findings). OMOP
     rows are traced back to their event through
     their table's id map (source_key = event_key|target concept).
 -#}

@@ -12,7 +12,7 @@
                        (deid_staging_model), counted here from staging and the
                        person keys
     One failing row per entity whose counts differ, naming both counts; its
-    message is logged at the end of a run it fails (run_metric_log_findings).
+    message is logged at the end of a run it fails (log_test_findings).
 -#}
 {{ config(tags=['row_accounting']) }}
 
