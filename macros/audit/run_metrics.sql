@@ -26,8 +26,9 @@
     {%- if execute -%}
         {%- set built = [] -%}
         {%- for node in graph.nodes.values() -%}
+            {#- incremental: the person-keyed tables of a batch build (macros/batch/) -#}
             {%- if node.resource_type == 'model' and node.fqn[1] == 'omop'
-                and node.config.materialized == 'table' -%}
+                and node.config.materialized in ['table', 'incremental'] -%}
                 {%- do built.append(node.name) -%}
             {%- endif -%}
         {%- endfor -%}

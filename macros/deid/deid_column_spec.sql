@@ -322,6 +322,18 @@
             {"name": "_loaded_at", "data_type": none},
             {"name": "raw_record", "data_type": none, "phi": "free_text"},
         ],
+        'stg_synthea__batch_patients': [
+            {"name": "patient_id", "data_type": "text", "phi": "mrn"},
+        ],
+        'stg_synthea__batch_text_patients': [
+            {"name": "patient_id", "data_type": "text", "phi": "mrn"},
+        ],
+        'stg_synthea__shared_texts': [
+            {"name": "model_name", "data_type": "text"},
+            {"name": "column_name", "data_type": "text"},
+            {"name": "code", "data_type": "text"},
+            {"name": "text_value", "data_type": "text", "phi": "free_text"},
+        ],
         'stg_synthea__patient_keys': [
             {"name": "patient_id", "data_type": "text", "phi": "mrn"},
             {"name": "person_key", "data_type": "text"},

@@ -46,6 +46,11 @@
 
     {%- set raw_relation = source(source_name, entity.name) -%}
     {%- set raw_columns = staging_raw_columns(entity) -%}
+    {#- a batch build restages only the batch's patients (macros/batch/batch.sql) -#}
+    {%- set person = entity.columns | selectattr('name', 'equalto', 'patient_id') | list -%}
+    {%- if person -%}
+        {%- do batch_config('patient_id', 'staging') -%}
+    {%- endif -%}
     {%- set metadata_columns = staging_raw_metadata_columns() -%}
     {%- set references = entity.get('references', []) -%}
     {%- set key = entity.get('key') -%}
@@ -93,6 +98,12 @@ with
 
 source as (
     select * from {{ raw_relation }}
+    {%- if person and batch_mode() %}
+    where
+        {{ staging_raw_expr(person[0]) }} in {{ batch_keys('patient_id', 'staging') }}
+        -- rows of a new batch without a patient (rejected), which no patient brings along
+        or ({{ staging_raw_expr(person[0]) }} is null and _batch_id not in (select batch_id from staging.built_batches))
+    {%- endif %}
 ),
 {%- for model in parent_models %}
 

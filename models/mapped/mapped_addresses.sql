@@ -9,11 +9,22 @@
         {'columns': ['owner_kind', 'owner_id']},
     ],
 ) }}
+{#- a batch build replaces the batch's patients' addresses and all the others' (small) -#}
+{%- if batch_mode() %}
+{%- do ref('batch_persons') %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=false,
+    on_schema_change='fail',
+    pre_hook=["{% if is_incremental() %}delete from {{ this }} where owner_kind <> 'patient' or owner_id in {{ batch_keys('patient_id') }}{% endif %}"],
+) }}
+{%- endif %}
 
 with
 
 deid_synthea__patients as (
-    select * from {{ ref('deid_synthea__patients') }}
+    select * from {{ batch_rows(ref('deid_synthea__patients'), 'patient_id') }}
 ),
 
 deid_synthea__organizations as (

@@ -21,45 +21,46 @@
         {'columns': ['event_key']},
     ],
 ) }}
+{{ batch_config('patient_id') }}
 
 {%- set local_code_prefix = var('local_code_prefix', 'EHR-') -%}
 
 with
 
 deid_synthea__conditions as (
-    select * from {{ ref('deid_synthea__conditions') }}
+    select * from {{ batch_rows(ref('deid_synthea__conditions'), 'patient_id') }}
 ),
 
 deid_synthea__medications as (
-    select * from {{ ref('deid_synthea__medications') }}
+    select * from {{ batch_rows(ref('deid_synthea__medications'), 'patient_id') }}
 ),
 
 deid_synthea__immunizations as (
-    select * from {{ ref('deid_synthea__immunizations') }}
+    select * from {{ batch_rows(ref('deid_synthea__immunizations'), 'patient_id') }}
 ),
 
 deid_synthea__observations as (
-    select * from {{ ref('deid_synthea__observations') }}
+    select * from {{ batch_rows(ref('deid_synthea__observations'), 'patient_id') }}
 ),
 
 deid_synthea__procedures as (
-    select * from {{ ref('deid_synthea__procedures') }}
+    select * from {{ batch_rows(ref('deid_synthea__procedures'), 'patient_id') }}
 ),
 
 deid_synthea__devices as (
-    select * from {{ ref('deid_synthea__devices') }}
+    select * from {{ batch_rows(ref('deid_synthea__devices'), 'patient_id') }}
 ),
 
 deid_synthea__supplies as (
-    select * from {{ ref('deid_synthea__supplies') }}
+    select * from {{ batch_rows(ref('deid_synthea__supplies'), 'patient_id') }}
 ),
 
 deid_synthea__allergies as (
-    select * from {{ ref('deid_synthea__allergies') }}
+    select * from {{ batch_rows(ref('deid_synthea__allergies'), 'patient_id') }}
 ),
 
 deid_synthea__imaging_studies as (
-    select * from {{ ref('deid_synthea__imaging_studies') }}
+    select * from {{ batch_rows(ref('deid_synthea__imaging_studies'), 'patient_id') }}
 ),
 
 demo_source_to_concept_map as (

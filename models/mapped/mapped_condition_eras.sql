@@ -15,12 +15,13 @@
     batch moves an era's first day or merges two eras, the era gets a new key and
     so a new id; the old id is simply no longer used.
 -#}
+{{ batch_config('person_id') }}
 {%- set persistence_days = era_persistence_days() -%}
 
 with
 
 condition_occurrence as (
-    select * from {{ ref('condition_occurrence') }}
+    select * from {{ batch_rows(ref('condition_occurrence'), 'person_id') }}
 ),
 
 condition_ranges as (

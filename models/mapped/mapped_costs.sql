@@ -29,30 +29,31 @@
     medication's own, else its encounter's) covering the event's date.
     A cost row is named by cost_key: domain | OMOP event id.
 -#}
+{{ batch_config('person_id') }}
 with
 
 deid_synthea__encounters as (
-    select * from {{ ref('deid_synthea__encounters') }}
+    select * from {{ batch_rows(ref('deid_synthea__encounters'), 'patient_id') }}
 ),
 
 deid_synthea__medications as (
-    select * from {{ ref('deid_synthea__medications') }}
+    select * from {{ batch_rows(ref('deid_synthea__medications'), 'patient_id') }}
 ),
 
 deid_synthea__immunizations as (
-    select * from {{ ref('deid_synthea__immunizations') }}
+    select * from {{ batch_rows(ref('deid_synthea__immunizations'), 'patient_id') }}
 ),
 
 deid_synthea__procedures as (
-    select * from {{ ref('deid_synthea__procedures') }}
+    select * from {{ batch_rows(ref('deid_synthea__procedures'), 'patient_id') }}
 ),
 
 mapped_encounter_visits as (
-    select * from {{ ref('mapped_encounter_visits') }}
+    select * from {{ batch_rows(ref('mapped_encounter_visits'), 'person_id') }}
 ),
 
 mapped_domain_events as (
-    select * from {{ ref('mapped_domain_events') }}
+    select * from {{ batch_rows(ref('mapped_domain_events'), 'person_id') }}
 ),
 
 drug_exposure_ids as (
@@ -64,7 +65,7 @@ procedure_occurrence_ids as (
 ),
 
 mapped_payer_plan_periods as (
-    select * from {{ ref('mapped_payer_plan_periods') }}
+    select * from {{ batch_rows(ref('mapped_payer_plan_periods'), 'person_id') }}
 ),
 
 payer_plan_period_ids as (
@@ -240,15 +241,16 @@ event_plan_periods as (
 ),
 
 costs as (
-    -- one row per OMOP event (a visit sums its encounters)
+    -- one row per OMOP event (a visit sums its encounters; an event has one person)
     select
         cost_domain_id,
         cost_event_id,
+        person_id,
         sum(total_charge) as total_charge,
         sum(paid_by_payer) as paid_by_payer,
         sum(paid_by_patient) as paid_by_patient
     from cost_rows
-    group by cost_domain_id, cost_event_id
+    group by cost_domain_id, cost_event_id, person_id
 ),
 
 final as (
@@ -256,6 +258,7 @@ final as (
         costs.cost_domain_id
         || '|' || cast(costs.cost_event_id as {{ dbt.type_string() }}) as cost_key,
         costs.cost_event_id,
+        costs.person_id,
         costs.cost_domain_id,
         costs.total_charge,
         costs.paid_by_payer + costs.paid_by_patient as total_paid,

@@ -29,11 +29,12 @@
         {'columns': ['target_table']},
     ],
 ) }}
+{{ batch_config('person_id') }}
 
 with
 
 mapped_clinical_events as (
-    select * from {{ ref('mapped_clinical_events') }}
+    select * from {{ batch_rows(ref('mapped_clinical_events'), 'patient_id') }}
 ),
 
 source_to_standard as (
@@ -45,7 +46,7 @@ person_ids as (
 ),
 
 mapped_encounter_visits as (
-    select * from {{ ref('mapped_encounter_visits') }}
+    select * from {{ batch_rows(ref('mapped_encounter_visits'), 'person_id') }}
 ),
 
 single_concepts as (

@@ -17,12 +17,13 @@
     With an empty drug_strength (the shared and demo vocabularies) this model
     is empty; the unit tests in _mapped__eras_costs.yml prove its logic.
 -#}
+{{ batch_config('person_id') }}
 {%- set persistence_days = era_persistence_days() -%}
 
 with
 
 mapped_drug_ingredient_exposures as (
-    select * from {{ ref('mapped_drug_ingredient_exposures') }}
+    select * from {{ batch_rows(ref('mapped_drug_ingredient_exposures'), 'person_id') }}
 ),
 
 drug_strength as (

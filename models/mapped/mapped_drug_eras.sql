@@ -14,12 +14,13 @@
 
     An era is named by era_key: person_id | ingredient concept id | first day.
 -#}
+{{ batch_config('person_id') }}
 {%- set persistence_days = era_persistence_days() -%}
 
 with
 
 mapped_drug_ingredient_exposures as (
-    select * from {{ ref('mapped_drug_ingredient_exposures') }}
+    select * from {{ batch_rows(ref('mapped_drug_ingredient_exposures'), 'person_id') }}
 ),
 
 ordered_exposures as (

@@ -13,10 +13,11 @@
     days_supply; failing that the day after its start (OHDSI order). An end
     before the start counts as the start.
 -#}
+{{ batch_config('person_id') }}
 with
 
 drug_exposure as (
-    select * from {{ ref('drug_exposure') }}
+    select * from {{ batch_rows(ref('drug_exposure'), 'person_id') }}
 ),
 
 concept_ancestor as (

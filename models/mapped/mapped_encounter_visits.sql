@@ -9,11 +9,12 @@
         {'columns': ['encounter_id'], 'unique': true},
     ],
 ) }}
+{{ batch_config('person_id') }}
 
 with
 
 mapped_visit_assignments as (
-    select * from {{ ref('mapped_visit_assignments') }}
+    select * from {{ batch_rows(ref('mapped_visit_assignments'), 'person_id') }}
 ),
 
 visit_occurrence_ids as (

@@ -19,55 +19,56 @@
         {'columns': ['person_id']},
     ],
 ) }}
+{{ batch_config('person_id') }}
 
 with
 
 mapped_persons as (
-    select * from {{ ref('mapped_persons') }}
+    select * from {{ batch_rows(ref('mapped_persons'), 'person_id') }}
 ),
 
 deid_synthea__encounters as (
-    select * from {{ ref('deid_synthea__encounters') }}
+    select * from {{ batch_rows(ref('deid_synthea__encounters'), 'patient_id') }}
 ),
 
 deid_synthea__conditions as (
-    select * from {{ ref('deid_synthea__conditions') }}
+    select * from {{ batch_rows(ref('deid_synthea__conditions'), 'patient_id') }}
 ),
 
 deid_synthea__medications as (
-    select * from {{ ref('deid_synthea__medications') }}
+    select * from {{ batch_rows(ref('deid_synthea__medications'), 'patient_id') }}
 ),
 
 deid_synthea__immunizations as (
-    select * from {{ ref('deid_synthea__immunizations') }}
+    select * from {{ batch_rows(ref('deid_synthea__immunizations'), 'patient_id') }}
 ),
 
 deid_synthea__observations as (
-    select * from {{ ref('deid_synthea__observations') }}
+    select * from {{ batch_rows(ref('deid_synthea__observations'), 'patient_id') }}
 ),
 
 deid_synthea__procedures as (
-    select * from {{ ref('deid_synthea__procedures') }}
+    select * from {{ batch_rows(ref('deid_synthea__procedures'), 'patient_id') }}
 ),
 
 deid_synthea__devices as (
-    select * from {{ ref('deid_synthea__devices') }}
+    select * from {{ batch_rows(ref('deid_synthea__devices'), 'patient_id') }}
 ),
 
 deid_synthea__allergies as (
-    select * from {{ ref('deid_synthea__allergies') }}
+    select * from {{ batch_rows(ref('deid_synthea__allergies'), 'patient_id') }}
 ),
 
 deid_synthea__careplans as (
-    select * from {{ ref('deid_synthea__careplans') }}
+    select * from {{ batch_rows(ref('deid_synthea__careplans'), 'patient_id') }}
 ),
 
 deid_synthea__supplies as (
-    select * from {{ ref('deid_synthea__supplies') }}
+    select * from {{ batch_rows(ref('deid_synthea__supplies'), 'patient_id') }}
 ),
 
 deid_synthea__imaging_studies as (
-    select * from {{ ref('deid_synthea__imaging_studies') }}
+    select * from {{ batch_rows(ref('deid_synthea__imaging_studies'), 'patient_id') }}
 ),
 
 record_ranges as (

@@ -18,11 +18,12 @@
         {'columns': ['person_id']},
     ],
 ) }}
+{{ batch_config('person_id') }}
 
 with
 
 deid_synthea__payer_transitions as (
-    select * from {{ ref('deid_synthea__payer_transitions') }}
+    select * from {{ batch_rows(ref('deid_synthea__payer_transitions'), 'patient_id') }}
 ),
 
 deid_synthea__payers as (
@@ -34,7 +35,7 @@ person_ids as (
 ),
 
 mapped_observation_periods as (
-    select * from {{ ref('mapped_observation_periods') }}
+    select * from {{ batch_rows(ref('mapped_observation_periods'), 'person_id') }}
 ),
 
 concept as (

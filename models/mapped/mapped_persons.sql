@@ -9,11 +9,12 @@
         {'columns': ['person_id'], 'unique': true},
     ],
 ) }}
+{{ batch_config('person_id') }}
 
 with
 
 deid_synthea__patients as (
-    select * from {{ ref('deid_synthea__patients') }}
+    select * from {{ batch_rows(ref('deid_synthea__patients'), 'patient_id') }}
 ),
 
 person_ids as (
@@ -30,7 +31,7 @@ location_ids as (
 ),
 
 mapped_visit_assignments as (
-    select * from {{ ref('mapped_visit_assignments') }}
+    select * from {{ batch_rows(ref('mapped_visit_assignments'), 'person_id') }}
 ),
 
 provider_counts as (

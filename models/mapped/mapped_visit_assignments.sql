@@ -22,11 +22,12 @@
         {'columns': ['visit_key']},
     ],
 ) }}
+{{ batch_config('person_id') }}
 
 with
 
 deid_synthea__encounters as (
-    select * from {{ ref('deid_synthea__encounters') }}
+    select * from {{ batch_rows(ref('deid_synthea__encounters'), 'patient_id') }}
 ),
 
 person_ids as (

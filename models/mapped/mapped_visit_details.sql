@@ -1,12 +1,13 @@
 {#- One row per encounter: the visit detail it becomes, inside its visit occurrence. -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_visit_assignments as (
-    select * from {{ ref('mapped_visit_assignments') }}
+    select * from {{ batch_rows(ref('mapped_visit_assignments'), 'person_id') }}
 ),
 
 mapped_encounter_visits as (
-    select * from {{ ref('mapped_encounter_visits') }}
+    select * from {{ batch_rows(ref('mapped_encounter_visits'), 'person_id') }}
 ),
 
 final as (

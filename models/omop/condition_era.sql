@@ -1,9 +1,10 @@
 {#- One row per condition era of mapped_condition_eras (OHDSI standard algorithm,
     var era_persistence_days window). -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_condition_eras as (
-    select * from {{ ref('mapped_condition_eras') }}
+    select * from {{ batch_rows(ref('mapped_condition_eras'), 'person_id') }}
 ),
 
 condition_era_ids as (

@@ -1,7 +1,8 @@
+{{ batch_config('person_id') }}
 with
 
 mapped_persons as (
-    select * from {{ ref('mapped_persons') }}
+    select * from {{ batch_rows(ref('mapped_persons'), 'person_id') }}
 ),
 
 final as (

@@ -1,9 +1,10 @@
 {#- One row per clinical event whose standard concept is a Device (or that
     maps to nothing and came from devices or supplies). -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_domain_events as (
-    select * from {{ ref('mapped_domain_events') }}
+    select * from {{ batch_rows(ref('mapped_domain_events'), 'person_id') }}
 ),
 
 device_exposure_ids as (

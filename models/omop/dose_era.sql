@@ -1,9 +1,10 @@
 {#- One row per dose era of mapped_dose_eras: a constant dose of one ingredient
     (empty while the vocabulary's drug_strength is). -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_dose_eras as (
-    select * from {{ ref('mapped_dose_eras') }}
+    select * from {{ batch_rows(ref('mapped_dose_eras'), 'person_id') }}
 ),
 
 dose_era_ids as (

@@ -1,9 +1,10 @@
 {#- One row per drug era of mapped_drug_eras: exposures to one ingredient (OHDSI
     standard algorithm, var era_persistence_days window). -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_drug_eras as (
-    select * from {{ ref('mapped_drug_eras') }}
+    select * from {{ batch_rows(ref('mapped_drug_eras'), 'person_id') }}
 ),
 
 drug_era_ids as (

@@ -1,9 +1,10 @@
 {#- One row per clinical event whose standard concept is a Drug (or that maps
     to nothing and came from medications or immunizations). -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_domain_events as (
-    select * from {{ ref('mapped_domain_events') }}
+    select * from {{ batch_rows(ref('mapped_domain_events'), 'person_id') }}
 ),
 
 drug_exposure_ids as (

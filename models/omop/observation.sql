@@ -1,10 +1,11 @@
 {#- One row per clinical event whose standard concept is an Observation or
     any domain without a table of its own (Meas Value, Spec Anatomic Site,
     ...), per allergy, and per unmapped text observation. -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_domain_events as (
-    select * from {{ ref('mapped_domain_events') }}
+    select * from {{ batch_rows(ref('mapped_domain_events'), 'person_id') }}
 ),
 
 observation_ids as (

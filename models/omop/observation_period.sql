@@ -1,7 +1,8 @@
+{{ batch_config('person_id') }}
 with
 
 mapped_observation_periods as (
-    select * from {{ ref('mapped_observation_periods') }}
+    select * from {{ batch_rows(ref('mapped_observation_periods'), 'person_id') }}
 ),
 
 observation_period_ids as (

@@ -1,10 +1,11 @@
 {#- One row per payer transition of mapped_payer_plan_periods. Synthea has one plan
     per payer: the plan is named by the payer's name. The member id and the plan
     owner's name are identifiers and stay in staging. -#}
+{{ batch_config('person_id') }}
 with
 
 mapped_payer_plan_periods as (
-    select * from {{ ref('mapped_payer_plan_periods') }}
+    select * from {{ batch_rows(ref('mapped_payer_plan_periods'), 'person_id') }}
 ),
 
 payer_plan_period_ids as (

@@ -1,7 +1,8 @@
+{{ batch_config('person_id') }}
 with
 
 mapped_visit_details as (
-    select * from {{ ref('mapped_visit_details') }}
+    select * from {{ batch_rows(ref('mapped_visit_details'), 'person_id') }}
 ),
 
 final as (

@@ -1,7 +1,8 @@
+{{ batch_config('person_id') }}
 with
 
 mapped_visits as (
-    select * from {{ ref('mapped_visits') }}
+    select * from {{ batch_rows(ref('mapped_visits'), 'person_id') }}
 ),
 
 final as (

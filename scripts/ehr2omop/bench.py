@@ -67,7 +67,7 @@ from ehr2omop.audit import git_commit
 from ehr2omop.cdmgen import VOCAB_VIEWS
 from ehr2omop.dbt_runner import capture_dbt, run_dbt
 from ehr2omop.errors import UserError
-from ehr2omop.generate import generate_synthea
+from ehr2omop.generate import generate_synthea, split_follow_up
 from ehr2omop.load import RAW_SCHEMA, load_synthea
 from ehr2omop.paths import project_dir, state_dir
 from ehr2omop.synthea import ENTITIES
@@ -112,6 +112,8 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("peak dbt\nMiB", "peak_dbt_mib", "{:,.0f}"),
     ("peak db\nMiB", "peak_db_mib", "{:,.0f}"),
     ("build s per\n1k patients", "build_seconds_per_1k_patients", "{:.1f}"),
+    ("batch\nbuild s", "batch_build_seconds", "{:.1f}"),
+    ("batch\n/full %", "batch_build_percent", "{:.1f}"),
 )
 
 # What the figures mean, written into every JSON file beside them.
@@ -137,6 +139,10 @@ DEFINITIONS = {
     "divided among the processes sharing them, the closest to the memory really used (null where unavailable)",
     "omop_rows": "rows of the omop tables holding the extract's data (vocabulary tables and views left out)",
     "raw_rows": "rows of the raw tables of the Synthea entities after the load",
+    "batch_build_seconds": "with --follow-up: the batch build of the follow-up batch after the full build "
+    "(dbt seed + run + snapshot + test with batch_mode; null without --follow-up)",
+    "batch_build_percent": "100 * batch_build_seconds / build_seconds",
+    "batch.run_percent": "100 * the batch build's run seconds / run_seconds (the models, without the tests)",
 }
 
 
@@ -339,11 +345,13 @@ class DbtSession:
 def raw_staging_models(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """(staging model, raw table) for every staging model that reads a source in the raw schema, by model name.
 
-    Models of other layers that read a raw table for its metadata (cdm_source reads the load
-    manifest) are not part of the staging layer's work and are left out.
+    Only the raw tables of the Synthea entities count: a model that reads the load manifest
+    (cdm_source, stg_synthea__batch_patients) is not copying the extract.
     """
     raw_sources = {
-        uid: source["identifier"] for uid, source in manifest["sources"].items() if source["schema"] == RAW_SCHEMA
+        uid: source["identifier"]
+        for uid, source in manifest["sources"].items()
+        if source["schema"] == RAW_SCHEMA and source["identifier"] in ENTITIES
     }
     pairs = []
     for node in manifest["nodes"].values():
@@ -660,6 +668,7 @@ def bench_size(
     sampler: MemorySampler,
     registry: dict[str, list[str]],
     console: Console,
+    follow_up: float | None = None,
 ) -> dict[str, Any]:
     """Generate, load, build and measure ``patients`` patients in a fresh database; returns its record.
 
@@ -670,7 +679,10 @@ def bench_size(
     db.ensure_database(srv, name)
     work = Path(tempfile.mkdtemp(prefix=f"ehr2omop-bench-{patients}-"))
     try:
-        return _measure(srv, name, work, patients, seed, sampler, registry, console) | {"database": name, "kept": keep}
+        return _measure(srv, name, work, patients, seed, sampler, registry, console, follow_up) | {
+            "database": name,
+            "kept": keep,
+        }
     finally:
         sampler.phase = "cleanup"
         shutil.rmtree(work, ignore_errors=True)
@@ -687,12 +699,17 @@ def _measure(
     sampler: MemorySampler,
     registry: dict[str, list[str]],
     console: Console,
+    follow_up: float | None = None,
 ) -> dict[str, Any]:
     seconds: dict[str, float] = {}
-    extract = work / "extract"
+    extract, follow_up_dir = work / "extract", work / "follow-up"
     sampler.phase = "generate"
     with _step(console, patients, "generated") as t, _progress(console, patients) as progress:
         generated = generate_synthea(extract, patients=patients, seed=seed, progress=progress)
+        if follow_up is not None:
+            # the latest share of the encounters is the next delivery, built by a batch build below
+            split = split_follow_up(extract, follow_up_dir, follow_up)
+            generated = {name: kept for name, (kept, _moved) in split.items()}
     seconds["generate"] = t["seconds"]
 
     with psycopg.connect(srv.url(name), autocommit=True) as conn:
@@ -745,6 +762,8 @@ def _measure(
         with _step(console, patients, "checksums of the omop tables") as t:
             checksums = omop_checksums(conn, list(omop))
 
+    batch = _batch_build(srv, name, dbt, follow_up_dir, patients, sampler, console) if follow_up is not None else None
+
     model_seconds = {n["unique_id"].rsplit(".", 1)[-1]: n["seconds"] for n in phases["run"].nodes}
     for model, copy in floor.items():
         # the same staging table built by dbt: how far each one is from its own floor
@@ -769,6 +788,8 @@ def _measure(
         "peak_dbt_mib": round(build_peaks.dbt_rss / MIB, 1),
         "peak_db_mib": round(build_peaks.db_rss_sum / MIB, 1),
         "build_seconds_per_1k_patients": build_seconds / patients * 1000,
+        "batch_build_seconds": batch["build_seconds"] if batch else None,
+        "batch_build_percent": 100 * batch["build_seconds"] / build_seconds if batch else None,
         "dbt_overhead_seconds": sum(
             phase.seconds - phase.dbt_elapsed_seconds for phase in phases.values() if phase.dbt_elapsed_seconds
         ),
@@ -796,6 +817,48 @@ def _measure(
         "raw_tables": raw,
         "omop_tables": omop,
         "omop_checksums": checksums,
+        "batch": None
+        if batch is None
+        else batch | {"share": follow_up, "run_percent": 100 * batch["run_seconds"] / run_seconds},
+    }
+
+
+def _batch_build(
+    srv: db.Server,
+    name: str,
+    dbt: DbtSession,
+    follow_up_dir: Path,
+    patients: int,
+    sampler: MemorySampler,
+    console: Console,
+) -> dict[str, Any]:
+    """Load the follow-up batch and run a batch build of it (the build phases with batch_mode)."""
+    with psycopg.connect(srv.url(name), autocommit=True) as conn:
+        sampler.phase = "load"
+        with _step(console, patients, "follow-up loaded") as t:
+            _, loaded = load_synthea(conn, follow_up_dir)
+        load_seconds = t["seconds"]
+    seconds: dict[str, float] = {}
+    phases: dict[str, Phase] = {}
+    for command in BUILD_PHASES:
+        sampler.phase = f"batch {command}"
+        phases[command] = phase = dbt.run(command, "--vars", "{batch_mode: true}")
+        seconds[command] = phase.seconds
+        console.print(f"  {patients:,} patients: batch dbt {command} {phase.seconds:.1f}s", highlight=False)
+        if phase.exit_code != 0 and command != "test":
+            raise UserError(f"batch `dbt {command}` failed (exit {phase.exit_code}) at {patients:,} patients")
+    with psycopg.connect(srv.url(name), autocommit=True) as conn:
+        persons = _count(conn, "staging", "stg_synthea__batch_patients")
+    run_seconds = sum(seconds[p] for p in RUN_PHASES)
+    return {
+        "raw_rows": sum(r.rows for r in loaded),
+        "patients": persons,
+        "load_seconds": load_seconds,
+        "run_seconds": run_seconds,
+        "test_seconds": seconds["test"],
+        "build_seconds": run_seconds + seconds["test"],
+        "test_exit_code": phases["test"].exit_code,
+        "slowest_models": _slowest(phases["run"].nodes, ("model",), TOP_MODELS),
     }
 
 
@@ -810,7 +873,13 @@ def _progress(console: Console, patients: int) -> Iterator[Callable[[int], None]
 
 
 def run_bench(
-    sizes: list[int], seed: int, out_path: Path, keep: bool, console: Console, out: Console
+    sizes: list[int],
+    seed: int,
+    out_path: Path,
+    keep: bool,
+    console: Console,
+    out: Console,
+    follow_up: float | None = None,
 ) -> dict[str, Any]:
     """Benchmark each size in turn on the embedded server; print the table, write the JSON."""
     if os.environ.get("EHR2OMOP_DATABASE_URL"):
@@ -825,6 +894,7 @@ def run_bench(
         "finished_at": None,
         "seed": seed,
         "sizes": sizes,
+        "follow_up": follow_up,
         "machine": machine,
         "definitions": DEFINITIONS,
         "results": [],
@@ -834,7 +904,7 @@ def run_bench(
         for patients in sizes:
             console.print(f"[bold]{patients:,} patients[/bold] (database {database_name(patients)})", highlight=False)
             sampler.peaks.clear()
-            report["results"].append(bench_size(srv, patients, seed, keep, sampler, registry, console))
+            report["results"].append(bench_size(srv, patients, seed, keep, sampler, registry, console, follow_up))
             write_json(report, out_path)
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_json(report, out_path)

@@ -372,6 +372,19 @@ def run_cmd(extract: Path, vocab_source: str, batch_id: str | None) -> None:
     run_pipeline(extract, vocab_source, batch_id, console=console, out=out)
 
 
+@main.command("update")
+@click.option(
+    "--extract", type=click.Path(path_type=Path), required=True, help="Synthea folder or .zip of the new batch."
+)
+@click.option("--batch-id", help="Batch id for the extract.")
+@click.option("--tests/--no-tests", default=True, show_default=True, help="Run dbt's tests after the batch build.")
+def update_cmd(extract: Path, batch_id: str | None, tests: bool) -> None:
+    """Land a new batch and rebuild only the persons it touches (a batch build: dbt build with batch_mode)."""
+    from ehr2omop.pipeline import update_pipeline
+
+    update_pipeline(extract, batch_id, tests, console=console, out=out)
+
+
 @main.command("bench")
 @click.option(
     "--patients",
@@ -396,7 +409,16 @@ def run_cmd(extract: Path, vocab_source: str, batch_id: str | None) -> None:
     default=None,
     help="An earlier results JSON: exit 1 unless every omop table's checksum is the same at the sizes both measured.",
 )
-def bench_cmd(sizes: str, seed: int, out_path: Path | None, keep: bool, compare_path: Path | None) -> None:
+@click.option(
+    "--follow-up",
+    "follow_up",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=None,
+    help="Also time a batch build: this share of the encounters (the latest) is loaded after the full build.",
+)
+def bench_cmd(
+    sizes: str, seed: int, out_path: Path | None, keep: bool, compare_path: Path | None, follow_up: float | None
+) -> None:
     """Generate, load and build N patients per size, against the copy floor; print a table, write JSON."""
     import json
 
@@ -409,7 +431,7 @@ def bench_cmd(sizes: str, seed: int, out_path: Path | None, keep: bool, compare_
         except json.JSONDecodeError as exc:
             raise UserError(f"{compare_path}: not a bench results file (invalid JSON at line {exc.lineno})") from None
     path = out_path or default_out_path()
-    report = run_bench(parse_sizes(sizes), seed, path, keep, console=console, out=out)
+    report = run_bench(parse_sizes(sizes), seed, path, keep, console=console, out=out, follow_up=follow_up)
     out.print(f"results written to {path}", highlight=False, soft_wrap=True)
     if previous is not None:
         findings = compare_checksums(report, previous)

@@ -44,3 +44,33 @@ def run_pipeline(extract: Path, vocab_source: str, batch_id: str | None, console
         print_summary(conn, out)
     parts = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
     out.print(f"done in {time.monotonic() - started:.1f}s ({parts})")
+
+
+# dbt's arguments of a batch build, and of one without its tests
+BATCH_BUILD = ["build", "--vars", "{batch_mode: true}"]
+WITHOUT_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+
+
+def update_pipeline(extract: Path, batch_id: str | None, tests: bool, console: Console, out: Console) -> None:
+    """Land ``extract`` as a new batch in the existing database and rebuild only the persons it touches."""
+    started = time.monotonic()
+    with connect() as conn:
+        batch, results = load_synthea(conn, extract, batch_id)
+        loaded = sum(r.rows for r in results)
+        unchanged = sum(r.status == "unchanged" for r in results)
+        console.print(
+            f"[bold]extract[/bold] batch {batch}: {loaded:,} raw rows from {len(results)} files"
+            + (f" ({unchanged} unchanged: loaded before)" if unchanged else "")
+        )
+    loaded_at = time.monotonic()
+    run_dbt(BATCH_BUILD + ([] if tests else WITHOUT_TESTS))
+    built_at = time.monotonic()
+    with connect() as conn:
+        persons = conn.execute("select count(*) from staging.stg_synthea__batch_patients").fetchone()[0]
+        print_summary(conn, out)
+    out.print(
+        f"batch build of {persons:,} patients done in {built_at - started:.1f}s "
+        f"(raw load {loaded_at - started:.1f}s, dbt build {built_at - loaded_at:.1f}s"
+        + ("" if tests else ", tests skipped: dbt test or ehr2omop dq runs them")
+        + ")"
+    )

@@ -10,11 +10,12 @@
     tags=['deid'],
     indexes=[{'columns': ['patient_id'], 'unique': true}],
 ) }}
+{{ batch_config('patient_id', 'staging') }}
 
 with
 
 stg_synthea__patients as (
-    select * from {{ ref('stg_synthea__patients') }}
+    select * from {{ batch_rows(ref('stg_synthea__patients'), 'patient_id', 'staging') }} as patients
 ),
 
 keyed as (

@@ -1,0 +1,76 @@
+{#-
+    The patients a batch build recomputes although none of their records changed: those who
+    gave a free text whose published status changed (kept before and not now, or the reverse;
+    stg_synthea__shared_texts against the previous build's staging.shared_texts_before). Their
+    staging rows stay; their de-identified rows are rebuilt. Empty in a full build.
+-#}
+{{ config(
+    materialized='table',
+    tags=['deid'],
+) }}
+
+{%- set shared = [] -%}
+{%- for model_name, columns in deid_column_spec().items() -%}
+    {%- for column in columns if column.get('deid_rule') == 'shared_text' -%}
+        {%- do shared.append({
+            'model': model_name, 'column': column.name, 'code': column.deid_code_column,
+            'keep_when': column.get('deid_keep_when'),
+        }) -%}
+    {%- endfor -%}
+{%- endfor %}
+
+with
+
+shared_texts as (
+    select * from {{ ref('stg_synthea__shared_texts') }}
+),
+{% if batch_mode() and shared %}
+
+shared_texts_before as (
+    select * from staging.shared_texts_before
+),
+
+flipped as (
+    (
+        select model_name, column_name, code, text_value from shared_texts
+        except
+        select model_name, column_name, code, text_value from shared_texts_before
+    )
+    union
+    (
+        select model_name, column_name, code, text_value from shared_texts_before
+        except
+        select model_name, column_name, code, text_value from shared_texts
+    )
+),
+
+final as (
+    {%- for item in shared %}
+    select distinct staged.{{ var('deid_person_column', 'patient_id') }} as patient_id
+    from {{ ref(item.model) }} as staged
+    inner join flipped
+        on
+            flipped.model_name = '{{ item.model }}'
+            and flipped.column_name = '{{ item.column }}'
+            and cast(staged.{{ adapter.quote(item.code) }} as {{ dbt.type_string() }}) = flipped.code
+            and cast(staged.{{ adapter.quote(item.column) }} as {{ dbt.type_string() }}) = flipped.text_value
+    {%- if item.keep_when %}
+    -- a value the rule publishes anyway changes nothing
+    where not coalesce({{ item.keep_when | replace('{row}', 'staged') }}, false)
+    {%- endif %}
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
+)
+{% else %}
+
+final as (
+    -- a full build recomputes everyone
+    select cast(null as {{ dbt.type_string() }}) as patient_id
+    from shared_texts
+    where false
+)
+{% endif %}
+
+select * from final
