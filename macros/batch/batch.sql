@@ -21,9 +21,12 @@
 
 {#- The config of a person-keyed table: a table in a full build; in a batch build an
     incremental table (never fully refreshed) whose rows of the batch's persons are deleted
-    first, by `key` (a column of the model: patient_id or person_id), in `layer` ('staging'
+    first (in both, an index on the key: batch_key_index), by `key` (a column of the model: patient_id or person_id), in `layer` ('staging'
     for the raw patient id, 'mapped' for the pseudonym or person id). -#}
 {% macro batch_config(key, layer='mapped') -%}
+    {#- in every build: an index on the key, so that a batch build's delete and reads find the
+        batch's persons without reading the whole table -#}
+    {{ config(post_hook=["{{ batch_key_index('" ~ key ~ "') }}"]) }}
     {%- if batch_mode() -%}
         {#- the pre-hook reads the batch's keys: a dependency dbt cannot see in a hook -#}
         {%- do ref('stg_synthea__batch_patients' if layer == 'staging' else 'batch_persons') -%}
@@ -100,4 +103,53 @@
         drop table if exists {{ this.schema }}.shared_texts_before;
         create table {{ this.schema }}.shared_texts_before as select * from {{ this }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook of batch_config: an index on `key` unless the table has one that starts with it
+    (unnamed: PostgreSQL picks a name no other relation has, such as dbt's backup of the table). -#}
+{% macro batch_key_index(key) -%}
+    do $$
+    begin
+        if not exists (
+            select 1
+            from pg_index as i
+            inner join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+            where i.indrelid = '{{ this }}'::regclass and a.attname = '{{ key }}'
+        ) then
+            create index on {{ this }} ({{ adapter.quote(key) }});
+        end if;
+    end
+    $$
+{%- endmacro %}
+
+
+{#- Pre-hook of stg_synthea__batch_patients: indexes on the raw tables' patient, id and batch
+    columns (once; raw tables are never rebuilt), which the batch's rows are found by. -#}
+{% macro batch_raw_indexes() -%}
+    {%- for entity in batch_person_entities() -%}
+        {%- set relation = source('synthea', entity.name) -%}
+        {%- for column in [entity.person_column, entity.key, '_batch_id'] if column -%}
+            create index if not exists {{ adapter.quote(entity.name ~ '__' ~ column.strip('_') ~ '_idx') }}
+                on {{ relation }} ({{ adapter.quote(column) }});
+        {% endfor -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{#- The Synthea entities with a patient: name, id column (`key`), the registry column
+    patient_id (`person`) and the raw column it is read from (`person_column`). -#}
+{% macro batch_person_entities() -%}
+    {%- set entities = [] -%}
+    {%- for name in synthea_entity_names() -%}
+        {%- set entity = synthea_entity(name) -%}
+        {%- set person = entity.columns | selectattr('name', 'equalto', 'patient_id') | list -%}
+        {%- if person -%}
+            {%- do entities.append({
+                'name': name, 'key': entity.get('key'), 'person': person[0],
+                'person_column': person[0].source if person[0].source is string else none,
+            }) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(entities) }}
 {%- endmacro %}

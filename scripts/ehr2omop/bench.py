@@ -355,7 +355,9 @@ def raw_staging_models(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     }
     pairs = []
     for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node["fqn"][1:2] != ["staging"]:
+        # the base models (tag base) type the raw rows; other staging models may read raw tables
+        # for bookkeeping (stg_synthea__batch_patients, whose hook indexes them)
+        if node["resource_type"] != "model" or node["fqn"][1:2] != ["staging"] or "base" not in node["tags"]:
             continue
         for uid in node["depends_on"]["nodes"]:
             if uid in raw_sources:

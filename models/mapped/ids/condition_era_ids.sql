@@ -2,4 +2,4 @@
     mapped_condition_eras. -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_condition_eras'), 'era_key') }}
+{{ stable_ids(batch_rows(ref('mapped_condition_eras'), 'person_id'), 'era_key') }}

@@ -2,4 +2,4 @@
     of mapped_dose_eras. -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_dose_eras'), 'era_key') }}
+{{ stable_ids(batch_rows(ref('mapped_dose_eras'), 'person_id'), 'era_key') }}

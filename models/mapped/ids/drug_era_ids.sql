@@ -2,4 +2,4 @@
     of mapped_drug_eras. -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_drug_eras'), 'era_key') }}
+{{ stable_ids(batch_rows(ref('mapped_drug_eras'), 'person_id'), 'era_key') }}

@@ -4,4 +4,4 @@
 -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_observation_periods'), 'period_key') }}
+{{ stable_ids(batch_rows(ref('mapped_observation_periods'), 'person_id'), 'period_key') }}

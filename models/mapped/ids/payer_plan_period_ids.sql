@@ -2,4 +2,4 @@
     timestamp) of mapped_payer_plan_periods. -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_payer_plan_periods'), 'period_key') }}
+{{ stable_ids(batch_rows(ref('mapped_payer_plan_periods'), 'person_id'), 'period_key') }}

@@ -2,4 +2,4 @@
     event_key and target concept (domain_event_key). -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_domain_events'), 'procedure_occurrence_key') }}
+{{ stable_ids(batch_rows(ref('mapped_domain_events'), 'person_id'), 'procedure_occurrence_key') }}

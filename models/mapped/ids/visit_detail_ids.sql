@@ -1,4 +1,4 @@
 {#- Permanent visit_detail_id of every Synthea encounter id. -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_visit_assignments'), 'encounter_id') }}
+{{ stable_ids(batch_rows(ref('mapped_visit_assignments'), 'person_id'), 'encounter_id') }}

@@ -4,4 +4,4 @@
 -#}
 {{ stable_id_config() }}
 
-{{ stable_ids(ref('mapped_visit_assignments'), 'visit_key') }}
+{{ stable_ids(batch_rows(ref('mapped_visit_assignments'), 'person_id'), 'visit_key') }}

@@ -4,21 +4,14 @@
     and those of older rows that share an id with such a row (a record sent again, maybe under
     another patient). Empty in a full build. Raw Synthea patient ids: it stays in staging.
 -#}
+{%- set built = api.Relation.create(database=target.database, schema='staging', identifier='built_batches') -%}
+{%- set person_entities = batch_person_entities() %}
 {{ config(
     materialized='table',
     tags=['deid'],
     indexes=[{'columns': ['patient_id'], 'unique': true}],
+    pre_hook=["{{ batch_raw_indexes() }}"],
 ) }}
-
-{%- set built = api.Relation.create(database=target.database, schema='staging', identifier='built_batches') -%}
-{%- set person_entities = [] -%}
-{%- for name in synthea_entity_names() -%}
-    {%- set entity = synthea_entity(name) -%}
-    {%- set person = entity.columns | selectattr('name', 'equalto', 'patient_id') | list -%}
-    {%- if person -%}
-        {%- do person_entities.append({'name': name, 'key': entity.get('key'), 'person': person[0]}) -%}
-    {%- endif -%}
-{%- endfor %}
 
 with
 

@@ -8,7 +8,7 @@
 {{ config(
     materialized='table',
     tags=['deid'],
-    indexes=[{'columns': ['patient_id'], 'unique': true}],
+    indexes=[{'columns': ['patient_id'], 'unique': true}, {'columns': ['person_key'], 'unique': true}],
 ) }}
 {{ batch_config('patient_id', 'staging') }}
 
