@@ -130,6 +130,9 @@ def test_json_holds_every_printed_figure_and_the_machine(kept):
     report, stdout, path, _ = kept
     [result] = report["results"]
     for header, key, _ in TABLE_COLUMNS:
+        if key.startswith("batch_"):  # only with --follow-up
+            assert key in result and result[key] is None, key
+            continue
         assert result.get(key) is not None, f"{header!r}: {key} missing from the JSON"
     machine = report["machine"]
     assert machine["cpu_count"] >= 1 and machine["memory_mib"] > 0
@@ -140,7 +143,9 @@ def test_json_holds_every_printed_figure_and_the_machine(kept):
     # the printed table: one row for the size, every figure in it, at full width; where the JSON went
     rows = [line.strip("\u2502").split("\u2502") for line in stdout.splitlines() if line.startswith("\u2502")]
     assert [[cell.strip() for cell in row][0] for row in rows] == [str(PATIENTS)]
-    assert len(rows[0]) == len(TABLE_COLUMNS) and all(cell.strip() not in ("", "-") for cell in rows[0])
+    assert len(rows[0]) == len(TABLE_COLUMNS)
+    for (_, key, _), cell in zip(TABLE_COLUMNS, rows[0], strict=True):
+        assert cell.strip() == "-" if key.startswith("batch_") else cell.strip() not in ("", "-"), key
     assert f"results written to {path}" in stdout
 
 
@@ -182,3 +187,30 @@ def test_checksums_name_a_changed_table_and_not_the_others(kept):
     assert compare_checksums({**later, "seed": SEED + 1}, report) == [
         f"{PATIENTS:,} patients: the runs used different seeds; not compared"
     ]
+
+
+def test_follow_up_times_a_batch_build_of_the_held_back_encounters(server, tmp_path):
+    out = tmp_path / "bench.json"
+    name = database_name(PATIENTS)
+    try:
+        result = bench(
+            "--patients", str(PATIENTS), "--seed", str(SEED), "--follow-up", "0.1", "--keep", "--out", str(out)
+        )
+        assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        [row] = json.loads(out.read_text(encoding="utf-8"))["results"]
+        batch = row["batch"]
+        with psycopg.connect(server.url(name), autocommit=True) as conn:
+            # the held-back rows were loaded after the full build, and a batch build included them
+            assert batch["raw_rows"] == sum(count(conn, "raw", e) for e in ENTITIES) - row["raw_rows"] > 0
+            assert batch["patients"] == count(conn, "staging", "stg_synthea__batch_patients") > 0
+            assert count(conn, "staging", "built_batches") == 2
+        assert batch["patients"] <= PATIENTS
+        assert batch["build_seconds"] == pytest.approx(batch["run_seconds"] + batch["test_seconds"])
+        assert batch["test_exit_code"] == 0
+        assert row["batch_build_seconds"] == batch["build_seconds"]
+        assert row["batch_build_percent"] == pytest.approx(100 * batch["build_seconds"] / row["build_seconds"])
+        assert batch["run_percent"] == pytest.approx(100 * batch["run_seconds"] / row["run_seconds"])
+        assert batch["slowest_models"] and batch["share"] == 0.1
+        assert f"{row['batch_build_seconds']:.1f}" in result.stdout
+    finally:
+        db.drop_database(server, name)

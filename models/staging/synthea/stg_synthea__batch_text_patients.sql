@@ -2,12 +2,10 @@
     The patients a batch build recomputes although none of their records changed: those who
     gave a free text whose published status changed (kept before and not now, or the reverse;
     stg_synthea__shared_texts against the previous build's staging.shared_texts_before). Their
-    staging rows stay; their de-identified rows are rebuilt. Empty in a full build.
+    staging rows stay; their de-identified rows are rebuilt. Empty in a full build, which
+    compares the texts with themselves.
 -#}
-{{ config(
-    materialized='table',
-    tags=['deid'],
-) }}
+{{ config(materialized='table') }}
 
 {%- set shared = [] -%}
 {%- for model_name, columns in deid_column_spec().items() -%}
@@ -24,53 +22,73 @@ with
 shared_texts as (
     select * from {{ ref('stg_synthea__shared_texts') }}
 ),
-{% if batch_mode() and shared %}
 
 shared_texts_before as (
-    select * from staging.shared_texts_before
+    {%- if batch_mode() %}
+        select * from {{ this.schema }}.shared_texts_before
+    {%- else %}
+        select * from shared_texts
+    {%- endif %}
 ),
 
 flipped as (
     (
-        select model_name, column_name, code, text_value from shared_texts
+        select
+            model_name,
+            column_name,
+            code,
+            text_value
+        from shared_texts
         except
-        select model_name, column_name, code, text_value from shared_texts_before
+        select
+            model_name,
+            column_name,
+            code,
+            text_value
+        from shared_texts_before
     )
     union
     (
-        select model_name, column_name, code, text_value from shared_texts_before
+        select
+            model_name,
+            column_name,
+            code,
+            text_value
+        from shared_texts_before
         except
-        select model_name, column_name, code, text_value from shared_texts
+        select
+            model_name,
+            column_name,
+            code,
+            text_value
+        from shared_texts
     )
 ),
 
 final as (
     {%- for item in shared %}
-    select distinct staged.{{ var('deid_person_column', 'patient_id') }} as patient_id
-    from {{ ref(item.model) }} as staged
-    inner join flipped
-        on
-            flipped.model_name = '{{ item.model }}'
-            and flipped.column_name = '{{ item.column }}'
-            and cast(staged.{{ adapter.quote(item.code) }} as {{ dbt.type_string() }}) = flipped.code
-            and cast(staged.{{ adapter.quote(item.column) }} as {{ dbt.type_string() }}) = flipped.text_value
-    {%- if item.keep_when %}
-    -- a value the rule publishes anyway changes nothing
-    where not coalesce({{ item.keep_when | replace('{row}', 'staged') }}, false)
-    {%- endif %}
-    {%- if not loop.last %}
-    union
-    {%- endif %}
+        {%- set person = var('deid_person_column', 'patient_id') %}
+        select distinct staged.{{ person }}{{ ' as patient_id' if person != 'patient_id' }}
+        from {{ ref(item.model) }} as staged
+        inner join flipped
+            on
+                flipped.model_name = '{{ item.model }}'
+                and flipped.column_name = '{{ item.column }}'
+                and cast(staged.{{ adapter.quote(item.code) }} as {{ dbt.type_string() }}) = flipped.code
+                and cast(staged.{{ adapter.quote(item.column) }} as {{ dbt.type_string() }})
+                = flipped.text_value
+        {%- if item.keep_when %}
+            -- a value the rule publishes anyway changes nothing
+            where not coalesce({{ item.keep_when | replace('{row}', 'staged') }}, false)
+        {%- endif %}
+        {%- if not loop.last %}
+            union
+        {%- endif %}
     {%- endfor %}
+    {%- if not shared %}
+        select cast(null as {{ dbt.type_string() }}) as patient_id
+        from flipped
+    {%- endif %}
 )
-{% else %}
-
-final as (
-    -- a full build recomputes everyone
-    select cast(null as {{ dbt.type_string() }}) as patient_id
-    from shared_texts
-    where false
-)
-{% endif %}
 
 select * from final

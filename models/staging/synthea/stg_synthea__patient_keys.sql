@@ -15,7 +15,7 @@
 with
 
 stg_synthea__patients as (
-    select * from {{ batch_rows(ref('stg_synthea__patients'), 'patient_id', 'staging') }} as patients
+    select * from {{ batch_rows(ref('stg_synthea__patients'), 'patient_id', 'staging') }}
 ),
 
 keyed as (

@@ -8,45 +8,49 @@
 -#}
 {{ config(
     materialized='table',
-    tags=['deid'],
     pre_hook=["{{ batch_save_shared_texts() }}"],
 ) }}
 
 {%- set shared = [] -%}
 {%- for model_name, columns in deid_column_spec().items() -%}
     {%- for column in columns if column.get('deid_rule') == 'shared_text' -%}
-        {%- do shared.append({'model': model_name, 'column': column.name, 'code': column.deid_code_column}) -%}
+        {%- do shared.append({
+            'model': model_name, 'column': column.name, 'code': column.deid_code_column,
+        }) -%}
     {%- endfor -%}
 {%- endfor %}
 
 with
 {% for item in shared %}
-texts_{{ loop.index }} as (
-    select
-        cast('{{ item.model }}' as {{ dbt.type_string() }}) as model_name,
-        cast('{{ item.column }}' as {{ dbt.type_string() }}) as column_name,
-        cast({{ adapter.quote(item.code) }} as {{ dbt.type_string() }}) as code,
-        cast({{ adapter.quote(item.column) }} as {{ dbt.type_string() }}) as text_value
-    from {{ ref(item.model) }}
-    where {{ adapter.quote(item.column) }} is not null
-    group by {{ adapter.quote(item.code) }}, {{ adapter.quote(item.column) }}
-    having count(distinct {{ var('deid_person_column', 'patient_id') }}) >= {{ var('deid_free_text_min_persons', 10) | int }}
-),
+    texts_{{ loop.index }} as (
+        select
+            cast('{{ item.model }}' as {{ dbt.type_string() }}) as model_name,
+            cast('{{ item.column }}' as {{ dbt.type_string() }}) as column_name,
+            cast({{ adapter.quote(item.code) }} as {{ dbt.type_string() }}) as code,
+            cast({{ adapter.quote(item.column) }} as {{ dbt.type_string() }}) as text_value
+        from {{ ref(item.model) }}
+        where {{ adapter.quote(item.column) }} is not null
+        group by {{ adapter.quote(item.code) }}, {{ adapter.quote(item.column) }}
+        having count(distinct {{ var('deid_person_column', 'patient_id') }})
+            >= {{ var('deid_free_text_min_persons', 10) | int }}
+    ),
 {% endfor %}
 final as (
     {%- for item in shared %}
-    select * from texts_{{ loop.index }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as model_name,
-        cast(null as {{ dbt.type_string() }}) as column_name,
-        cast(null as {{ dbt.type_string() }}) as code,
-        cast(null as {{ dbt.type_string() }}) as text_value
-    where false
+        select * from texts_{{ loop.index }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
+    {%- if not shared %}
+        -- no column has the shared_text rule
+        select
+            cast(null as {{ dbt.type_string() }}) as model_name,
+            cast(null as {{ dbt.type_string() }}) as column_name,
+            cast(null as {{ dbt.type_string() }}) as code,
+            cast(null as {{ dbt.type_string() }}) as text_value
+        where false
+    {%- endif %}
 )
 
 select * from final
