@@ -32,37 +32,20 @@ shared_texts_before as (
 ),
 
 flipped as (
-    (
-        select
-            model_name,
-            column_name,
-            code,
-            text_value
-        from shared_texts
-        except
-        select
-            model_name,
-            column_name,
-            code,
-            text_value
-        from shared_texts_before
-    )
-    union
-    (
-        select
-            model_name,
-            column_name,
-            code,
-            text_value
-        from shared_texts_before
-        except
-        select
-            model_name,
-            column_name,
-            code,
-            text_value
-        from shared_texts
-    )
+    -- in one of the two, not in both
+    select
+        coalesce(now_texts.model_name, before_texts.model_name) as model_name,
+        coalesce(now_texts.column_name, before_texts.column_name) as column_name,
+        coalesce(now_texts.code, before_texts.code) as code,
+        coalesce(now_texts.text_value, before_texts.text_value) as text_value
+    from shared_texts as now_texts
+    full outer join shared_texts_before as before_texts
+        on
+            now_texts.model_name = before_texts.model_name
+            and now_texts.column_name = before_texts.column_name
+            and now_texts.code is not distinct from before_texts.code
+            and now_texts.text_value = before_texts.text_value
+    where now_texts.model_name is null or before_texts.model_name is null
 ),
 
 final as (
