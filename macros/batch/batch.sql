@@ -1,7 +1,7 @@
 {#-
     Incremental batches (docs/decisions/0013-incremental-batches-by-person.md).
 
-    With the var `batch_mode` (`ehr2omop run --incremental`, or dbt --vars '{batch_mode: true}'),
+    With the var `batch_mode` (`ehr2omop update`, or dbt --vars '{batch_mode: true}'),
     a build recomputes only the persons a new batch touches: the patients of the raw rows of the
     batches no build has included yet (staging.built_batches), and of the older rows that share
     an id with them (stg_synthea__batch_patients). Every person-keyed table deletes those
@@ -21,8 +21,9 @@
 
 {#- The config of a person-keyed table: a table in a full build; in a batch build an
     incremental table (never fully refreshed) whose rows of the batch's persons are deleted
-    first (in both, an index on the key: batch_key_index), by `key` (a column of the model: patient_id or person_id), in `layer` ('staging'
-    for the raw patient id, 'mapped' for the pseudonym or person id). -#}
+    first, by `key` (a column of the model: patient_id or person_id), in `layer` ('staging'
+    for the raw patient id, 'mapped' for the pseudonym or person id). In both, an index on
+    the key (batch_key_index). -#}
 {% macro batch_config(key, layer='mapped') -%}
     {#- in every build: an index on the key, so that a batch build's delete and reads find the
         batch's persons without reading the whole table -#}
@@ -75,11 +76,14 @@
 
 
 {#- on-run-end: after a run that built stg_synthea__batch_patients (every full or batch build
-    does) without an error, every loaded batch counts as built. -#}
+    does) with no model, seed or snapshot in error, every loaded batch counts as built (a
+    failing test leaves the data built; it does not make the next batch build redo them). -#}
 {% macro record_built_batches(results) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set built = results | selectattr('node.name', 'equalto', 'stg_synthea__batch_patients') | list -%}
-    {%- set errors = results | selectattr('status', 'in', ['error', 'fail', 'runtime error']) | list -%}
+    {%- set built = results | selectattr('node.name', 'equalto', 'stg_synthea__batch_patients')
+        | selectattr('status', 'equalto', 'success') | list -%}
+    {%- set errors = results | selectattr('node.resource_type', 'in', ['model', 'seed', 'snapshot'])
+        | rejectattr('status', 'in', ['success', 'pass']) | list -%}
     {%- if built and not errors -%}
         {%- set table = api.Relation.create(database=target.database, schema='staging', identifier='built_batches') -%}
         {%- call statement('record_built_batches') -%}
