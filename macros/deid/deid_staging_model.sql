@@ -236,3 +236,24 @@ select * from final
     {%- endfor -%}
     {{- return(false) -}}
 {%- endmacro %}
+
+
+{#-
+    The columns the boundary publishes by the shared_text rule (the column's deid_rule, else its
+    PHI kind's default, as deid_staging_model resolves it): one mapping per column with model,
+    column, code (its deid_code_column) and keep_when (its deid_keep_when, or none).
+-#}
+{% macro deid_shared_text_columns() -%}
+    {%- set defaults = deid_default_rules() -%}
+    {%- set shared = [] -%}
+    {%- for model_name, columns in deid_column_spec().items() -%}
+        {%- for column in columns if column.phi
+            and (column.get('deid_rule') or defaults.get(column.phi)) == 'shared_text' -%}
+            {%- do shared.append({
+                'model': model_name, 'column': column.name, 'code': column.get('deid_code_column'),
+                'keep_when': column.get('deid_keep_when'),
+            }) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- return(shared) -}}
+{%- endmacro %}

@@ -65,7 +65,7 @@ from rich.table import Table
 from ehr2omop import db
 from ehr2omop.audit import git_commit
 from ehr2omop.cdmgen import VOCAB_VIEWS
-from ehr2omop.dbt_runner import capture_dbt, run_dbt
+from ehr2omop.dbt_runner import BATCH_MODE_VARS, capture_dbt, run_dbt
 from ehr2omop.errors import UserError
 from ehr2omop.generate import generate_synthea, split_follow_up
 from ehr2omop.load import RAW_SCHEMA, load_synthea
@@ -844,7 +844,7 @@ def _batch_build(
     phases: dict[str, Phase] = {}
     for command in BUILD_PHASES:
         sampler.phase = f"batch {command}"
-        phases[command] = phase = dbt.run(command, "--vars", "{batch_mode: true}")
+        phases[command] = phase = dbt.run(command, *BATCH_MODE_VARS)
         seconds[command] = phase.seconds
         console.print(f"  {patients:,} patients: batch dbt {command} {phase.seconds:.1f}s", highlight=False)
         if phase.exit_code != 0 and command != "test":

@@ -25,6 +25,10 @@ def dbt_executable() -> str:
     return found
 
 
+# The arguments that make a dbt command a batch build (macros/batch/batch.sql).
+BATCH_MODE_VARS = ["--vars", "{batch_mode: true}"]
+
+
 def _dbt_call(args: list[str], env: dict[str, str] | None) -> tuple[list[str], dict[str, str], Path]:
     """The command, environment and folder of ``dbt <args>`` run for this project."""
     root = project_dir()

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from ehr2omop import db
 from ehr2omop.connection import connect
-from ehr2omop.dbt_runner import run_dbt
+from ehr2omop.dbt_runner import BATCH_MODE_VARS, run_dbt
 from ehr2omop.load import load_synthea
 from ehr2omop.summary import print_summary
 from ehr2omop.vocab import demo_vocabulary_dir, load_vocabulary
@@ -47,7 +47,7 @@ def run_pipeline(extract: Path, vocab_source: str, batch_id: str | None, console
 
 
 # dbt's arguments of a batch build, and of one without its tests
-BATCH_BUILD = ["build", "--vars", "{batch_mode: true}"]
+BATCH_BUILD = ["build", *BATCH_MODE_VARS]
 WITHOUT_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
 

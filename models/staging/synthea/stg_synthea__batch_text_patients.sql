@@ -7,15 +7,7 @@
 -#}
 {{ config(materialized='table') }}
 
-{%- set shared = [] -%}
-{%- for model_name, columns in deid_column_spec().items() -%}
-    {%- for column in columns if column.get('deid_rule') == 'shared_text' -%}
-        {%- do shared.append({
-            'model': model_name, 'column': column.name, 'code': column.deid_code_column,
-            'keep_when': column.get('deid_keep_when'),
-        }) -%}
-    {%- endfor -%}
-{%- endfor %}
+{%- set shared = deid_shared_text_columns() %}
 
 with
 

@@ -11,14 +11,7 @@
     pre_hook=["{{ batch_save_shared_texts() }}"],
 ) }}
 
-{%- set shared = [] -%}
-{%- for model_name, columns in deid_column_spec().items() -%}
-    {%- for column in columns if column.get('deid_rule') == 'shared_text' -%}
-        {%- do shared.append({
-            'model': model_name, 'column': column.name, 'code': column.deid_code_column,
-        }) -%}
-    {%- endfor -%}
-{%- endfor %}
+{%- set shared = deid_shared_text_columns() %}
 
 with
 {% for item in shared %}
